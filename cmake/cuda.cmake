@@ -1,0 +1,42 @@
+# CUDA kernels, built two ways from the same kernels/cuda/*.cu sources:
+#  - facet_cuda_emu: g++ compiles each .cu (through a generated one-line .cpp wrapper) against the CPU
+#    emulation layer in kernels/cuda/emu/, so the tests run every CUDA kernel on a machine without a GPU;
+#  - facet_cuda: nvcc compiles them for sm_80 and sm_90 when nvcc is found (FACET_CUDA=ON).
+# FACET_DEVICE_LIB is the one the `facet` library links: the real one when built, else the emulated one.
+file(GLOB FACET_CUDA_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cuda/*.cu)
+file(GLOB FACET_CUDA_EMU_SUPPORT CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cuda/emu/*.cpp)
+
+set(emu_sources ${FACET_CUDA_EMU_SUPPORT})
+foreach(cu ${FACET_CUDA_SOURCES})
+  get_filename_component(stem ${cu} NAME_WE)
+  set(wrapper ${PROJECT_BINARY_DIR}/cuda_emu/${stem}_emu.cpp)
+  file(CONFIGURE OUTPUT ${wrapper} CONTENT "// generated: ${stem}.cu compiled by g++ on the emulation layer\n#include \"${cu}\"\n")
+  list(APPEND emu_sources ${wrapper})
+endforeach()
+if(emu_sources)
+  add_library(facet_cuda_emu STATIC ${emu_sources})
+else()
+  add_library(facet_cuda_emu INTERFACE)
+endif()
+target_link_libraries(facet_cuda_emu PUBLIC facet_flags Boost::context)
+target_compile_definitions(facet_cuda_emu PUBLIC FACET_CUDA_EMULATION=1)
+
+set(FACET_HAVE_CUDA OFF)
+include(CheckLanguage)
+if(FACET_CUDA)
+  check_language(CUDA)
+endif()
+if(FACET_CUDA AND CMAKE_CUDA_COMPILER AND FACET_CUDA_SOURCES)
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  add_library(facet_cuda STATIC ${FACET_CUDA_SOURCES})
+  set_target_properties(facet_cuda PROPERTIES CUDA_ARCHITECTURES "80;90" CUDA_STANDARD 20
+                                              CUDA_SEPARABLE_COMPILATION OFF)
+  target_include_directories(facet_cuda PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(facet_cuda PUBLIC CUDA::cudart)
+  set(FACET_HAVE_CUDA ON)
+  set(FACET_DEVICE_LIB facet_cuda)
+else()
+  set(FACET_DEVICE_LIB facet_cuda_emu)
+endif()
+message(STATUS "facet: nvcc build of CUDA kernels: ${FACET_HAVE_CUDA}; device library: ${FACET_DEVICE_LIB}")
