@@ -68,6 +68,7 @@ class Tensor {
   Tensor to(Device device) const;        // a copy on that device (or *this if already there)
   Tensor clone() const;                  // a copy that does not share storage, no graph
   void copy_from(const Tensor& src);     // same numel; copies values (any devices), no graph
+  void move_to(Device device);           // moves a leaf's storage in place: every handle sees the new device
 
   // ---- views ----
   Tensor reshape(const Shape& shape) const;  // shares storage; one size may be -1
@@ -83,6 +84,7 @@ class Tensor {
   const char* op() const;  // the op that made it ("leaf" for inputs and parameters)
 
   TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& shared_impl() const { return impl_; }
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
  private:

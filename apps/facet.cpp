@@ -1,0 +1,20 @@
+// facet: one binary that trains, evaluates, predicts, inspects data and benchmarks.
+// Each area registers its subcommands from its own apps/cmd_*.cpp file.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+  CLI::App app{"facet: face-attribute CNNs (age, gender, race) trained on facet's own kernels"};
+  app.require_subcommand(1);
+  // subcommands: add_<area>_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "facet: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
