@@ -1,0 +1,77 @@
+// Model: a network plus what its outputs mean. forward() returns one output per head; the heads are
+// classification heads (logits, softmax cross-entropy) or regression heads (MSE). predict() turns outputs into
+// per-attribute classes, with -1 for "undefined" where the model's interpretation rule rejects a prediction.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "layers/sequential.h"
+
+namespace facet {
+
+struct Head {
+  std::string name;   // "age", "gender", "race", "2hot", "tuple"
+  int outputs;        // width of the head's output
+  bool regression;    // MSE on float targets instead of cross-entropy on class labels
+  float weight = 1.0f;  // its share of the total loss
+};
+
+// What evaluation scores: an attribute with named classes, predicted as one class per sample (-1 = undefined).
+struct Attribute {
+  std::string name;
+  int classes;
+};
+
+struct Prediction {
+  std::vector<std::vector<int32_t>> classes;     // [attribute][sample], -1 = undefined
+  std::vector<std::vector<float>> confidence;    // [attribute][sample], probability of the predicted class
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string kind() const = 0;  // "basecnn", "fcn2hot", "tuple", "levihassner"
+  virtual std::vector<Tensor> forward(const Tensor& x) = 0;
+  virtual Prediction predict(const std::vector<Tensor>& outputs) const;  // default: softmax + argmax per head
+  const std::vector<Head>& heads() const { return heads_; }
+  virtual std::vector<Attribute> attributes() const;  // default: one per classification head
+  nlohmann::json config() const { return config_; }   // rebuilds the same model with make_model
+  Shape input_shape(int batch) const;                 // (batch, C, H, W)
+
+  // The trunk (shared layers) and one linear layer per head, named "<head>.weight" / "<head>.bias".
+  std::vector<NamedTensor> parameters();
+  std::vector<NamedTensor> buffers();
+  void set_training(bool on);
+  void to(Device device);
+  std::string summary();  // every layer with its output shape, printed when a model is built
+  int64_t parameter_count();
+
+ protected:
+  // Adds one linear head per entry of heads_ on top of a trunk whose output is (B, features).
+  void build_heads(int features, Rng& rng);
+  std::vector<Tensor> apply_heads(const Tensor& features);
+
+  Sequential trunk_;
+  Sequential head_layers_;
+  std::vector<Head> heads_;
+  nlohmann::json config_;
+};
+
+// Builds a model from its config (kind, input channels/size, layer sizes, heads' class counts, activation ...).
+// Unknown keys and impossible sizes are errors that name the key. Parameters are initialised from `seed`.
+std::unique_ptr<Model> make_model(const nlohmann::json& config, uint64_t seed);
+
+// Sum over heads of weight * loss: cross-entropy on labels[head] (-1 = no label) or MSE on targets[head] (B, outputs).
+struct LossOptions {
+  float label_smoothing = 0.0f;
+  std::vector<std::vector<float>> class_weights;  // per head, empty = unweighted
+};
+Tensor model_loss(const Model& model, const std::vector<Tensor>& outputs,
+                  const std::vector<std::vector<int32_t>>& labels, const std::vector<std::vector<float>>& targets,
+                  const LossOptions& options = {});
+
+}  // namespace facet
