@@ -1,0 +1,156 @@
+// The blocked sgemm (every micro-kernel this CPU can run, and the public entry point) against the plain
+// sgemm_reference: odd and edge shapes around the register tiles and cache blocks, all transposes,
+// padded leading dimensions, alpha/beta including beta == 0 over NaN, 1 and 2 threads, and calls from
+// inside a parallel region. Deterministic inputs (seeded mt19937).
+#include <omp.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/gemm_microkernel.h"
+#include "kernels/gemm.h"
+
+namespace {
+
+using facet::cpu::gemm_detail::GemmKernel;
+
+struct Shape {
+  int M, N, K;
+};
+
+// |x - ref| <= atol + rtol*|ref|; NaN/Inf fail; prints the first mismatches. Also checks that the padding
+// columns between n and ld were not written (they hold `pad` from the start).
+bool close_to(const std::vector<float>& got, const std::vector<float>& ref, int rows, int n, int ld, float atol,
+              float rtol, const std::string& what) {
+  int bad = 0;
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < ld; ++j) {
+      const float x = got[static_cast<size_t>(i) * ld + j], r = ref[static_cast<size_t>(i) * ld + j];
+      const bool ok = j < n ? std::isfinite(x) && std::fabs(x - r) <= atol + rtol * std::fabs(r)
+                            : (x == r || (std::isnan(x) && std::isnan(r)));
+      if (!ok && ++bad <= 5) std::printf("  %s: C[%d,%d] = %g, reference %g\n", what.c_str(), i, j, x, r);
+    }
+  if (bad) std::printf("  %s: %d mismatches\n", what.c_str(), bad);
+  return bad == 0;
+}
+
+// Runs `kernel` (null: the public facet::cpu::sgemm) on one case and compares with sgemm_reference.
+bool check_case(const GemmKernel* kernel, bool tA, bool tB, Shape s, float alpha, float beta, int pad,
+                unsigned seed) {
+  const int M = s.M, N = s.N, K = s.K;
+  // Leading dimensions with `pad` extra columns; op(A) is (M,K): A is (M,K) or, transposed, (K,M).
+  const int lda = (tA ? M : K) + pad, ldb = (tB ? K : N) + pad, ldc = N + pad;
+  std::vector<float> A(static_cast<size_t>(tA ? K : M) * lda), B(static_cast<size_t>(tB ? N : K) * ldb);
+  std::vector<float> C(static_cast<size_t>(M) * ldc);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
+  for (auto& x : A) x = uni(rng);
+  for (auto& x : B) x = uni(rng);
+  for (auto& x : C) x = uni(rng);
+  if (beta == 0.0f)  // beta == 0 must overwrite: NaN in C may not leak through
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) C[static_cast<size_t>(i) * ldc + j] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> ref = C;
+  facet::cpu::sgemm_reference(tA, tB, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), ldc);
+  if (kernel)
+    facet::cpu::gemm_detail::sgemm_with(*kernel, tA, tB, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta,
+                                        C.data(), ldc);
+  else
+    facet::cpu::sgemm(tA, tB, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+  const std::string what = std::string(kernel ? kernel->name : "sgemm") + " tA=" + std::to_string(tA) +
+                           " tB=" + std::to_string(tB) + " M=" + std::to_string(M) + " N=" + std::to_string(N) +
+                           " K=" + std::to_string(K) + " alpha=" + std::to_string(alpha) +
+                           " beta=" + std::to_string(beta) + " threads=" + std::to_string(omp_get_max_threads());
+  // float accumulation over K terms of size <= 1: error grows like K * eps in the worst case.
+  return close_to(C, ref, M, N, ldc, 2e-6f * (K + 1), 1e-5f, what);
+}
+
+std::vector<const GemmKernel*> kernels_here() {
+  std::vector<const GemmKernel*> ks{&facet::cpu::gemm_detail::portable_kernel()};
+  if (const GemmKernel* k = facet::cpu::gemm_detail::avx512_kernel()) ks.push_back(k);
+  return ks;
+}
+
+// Restores the OpenMP thread count a test changed.
+struct ThreadsGuard {
+  int saved = omp_get_max_threads();
+  explicit ThreadsGuard(int n) { omp_set_num_threads(n); }
+  ~ThreadsGuard() { omp_set_num_threads(saved); }
+};
+
+}  // namespace
+
+TEST_CASE("fast sgemm matches the reference on odd and edge shapes, all transposes", "[sgemm][fast]") {
+  const std::vector<Shape> shapes = {{1, 1, 1},    {1, 7, 33},    {7, 1, 257},  {33, 257, 7},  {257, 33, 1},
+                                     {7, 33, 257}, {8, 48, 256},  {9, 49, 257}, {17, 97, 300}, {33, 33, 33},
+                                     {1, 257, 7},  {257, 1, 33}, {15, 17, 513}};
+  unsigned seed = 1;
+  for (const GemmKernel* k : kernels_here())
+    for (int threads : {1, 2}) {
+      ThreadsGuard guard(threads);
+      for (const Shape& s : shapes)
+        for (int t = 0; t < 4; ++t) CHECK(check_case(k, t & 1, t & 2, s, 1.0f, 0.0f, 0, seed++));
+    }
+}
+
+TEST_CASE("fast sgemm applies alpha and beta like BLAS (beta == 0 overwrites NaN)", "[sgemm][fast]") {
+  const float ab[][2] = {{1.0f, 0.0f}, {0.5f, 0.0f}, {1.0f, 1.0f}, {-2.0f, 0.25f}, {0.0f, 0.5f}, {0.0f, 0.0f}};
+  unsigned seed = 100;
+  for (const GemmKernel* k : kernels_here())
+    for (const auto& v : ab)
+      for (int t = 0; t < 4; ++t) {
+        CHECK(check_case(k, t & 1, t & 2, {33, 65, 70}, v[0], v[1], 3, seed++));
+        CHECK(check_case(k, t & 1, t & 2, {7, 9, 600}, v[0], v[1], 0, seed++));  // several kc slices
+      }
+}
+
+TEST_CASE("fast sgemm: K == 0 scales C by beta; empty M or N leaves C alone", "[sgemm][fast]") {
+  for (const GemmKernel* k : kernels_here()) {
+    CHECK(check_case(k, false, false, {5, 6, 0}, 1.0f, 0.5f, 1, 7));
+    CHECK(check_case(k, true, true, {5, 6, 0}, 1.0f, 0.0f, 1, 8));
+    std::vector<float> C(4, 3.0f);
+    facet::cpu::gemm_detail::sgemm_with(*k, false, false, 0, 2, 2, 1.0f, nullptr, 2, nullptr, 2, 0.0f, C.data(),
+                                        2);
+    facet::cpu::gemm_detail::sgemm_with(*k, false, false, 2, 0, 2, 1.0f, nullptr, 2, nullptr, 2, 0.0f, C.data(),
+                                        2);
+    CHECK(C == std::vector<float>(4, 3.0f));
+  }
+}
+
+TEST_CASE("fast sgemm: every threading mode and multi-block shapes", "[sgemm][fast]") {
+  // (N-split over several nc rounds, M > mc, M-split with few columns, K-split for few tiles and long K,
+  // conv-like shapes at small scale.)
+  const std::vector<Shape> shapes = {{130, 2100, 70}, {520, 60, 40}, {600, 20, 64},  {32, 27, 2100},
+                                     {8, 16, 1030},   {64, 1024, 27}, {27, 1024, 32}, {32, 27, 1024}};
+  unsigned seed = 500;
+  for (const GemmKernel* k : kernels_here())
+    for (int threads : {1, 2}) {
+      ThreadsGuard guard(threads);
+      for (const Shape& s : shapes)
+        for (int t = 0; t < 4; ++t) CHECK(check_case(k, t & 1, t & 2, s, 1.0f, t == 3 ? 1.0f : 0.0f, 1, seed++));
+    }
+}
+
+TEST_CASE("fast sgemm called from inside a parallel region runs per thread and stays correct", "[sgemm][fast]") {
+  ThreadsGuard guard(2);
+  int failures = 0;
+#pragma omp parallel for reduction(+ : failures)
+  for (int i = 0; i < 4; ++i)
+    failures += check_case(nullptr, i & 1, i & 2, {33 + i, 70, 40}, 1.0f, 0.0f, 0, 900 + i) ? 0 : 1;
+  CHECK(failures == 0);
+}
+
+TEST_CASE("fast sgemm reports the kernel it dispatches to", "[sgemm][fast]") {
+  const GemmKernel& k = facet::cpu::gemm_detail::active_kernel();
+  INFO("active sgemm kernel: " << k.name);
+  CHECK(k.mr > 0);
+  CHECK(k.nr > 0);
+  if (facet::cpu::gemm_detail::avx512_kernel() && !std::getenv("FACET_SGEMM_KERNEL"))
+    CHECK(&k == facet::cpu::gemm_detail::avx512_kernel());
+  CHECK(check_case(nullptr, false, true, {31, 47, 129}, 1.0f, 0.0f, 0, 999));
+}
