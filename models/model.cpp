@@ -35,9 +35,13 @@ int64_t Model::parameter_count() { return trunk_.parameter_count() + head_layers
 std::string Model::summary() {
   std::string s = kind() + "\n" + trunk_.summary(input_shape(1));
   Shape f = trunk_.output_shape(input_shape(1));
-  for (size_t h = 0; h < heads_.size(); ++h)
-    s += "head " + heads_[h].name + ": " + head_layers_[h].describe() + " -> " +
-         shape_str(head_layers_[h].output_shape(f)) + (heads_[h].regression ? " (MSE)" : " (softmax cross-entropy)") + "\n";
+  for (size_t h = 0; h < heads_.size(); ++h) {
+    // Heads are linear layers on the trunk's features, or (2-hot, tuple) columns of the trunk's own output.
+    std::string layer = h < head_layers_.size() ? head_layers_[h].describe() + " -> " +
+                                                      shape_str(head_layers_[h].output_shape(f))
+                                                : std::to_string(heads_[h].outputs) + " columns of the output";
+    s += "head " + heads_[h].name + ": " + layer + (heads_[h].regression ? " (MSE)" : " (softmax cross-entropy)") + "\n";
+  }
   return s + "parameters in all: " + std::to_string(parameter_count()) + "\n";
 }
 
