@@ -1,0 +1,643 @@
+// Table-driven kernel test, in the style of ggml's test-backend-ops: one row per op case (op name + shapes and
+// parameters). For every backend in backends_under_test() and every row:
+//   (a) forward vs a naive reference (tests/kernels/reference_ops.h, double accumulation) at the op's stated
+//       tolerance; rows with small_int inputs must match bit for bit (their sums are exact in float);
+//   (b) backward vs central finite differences (tests/kernels/gradcheck.h) for every input with a gradient.
+// A failure prints the backend and the row's parameters. Tolerances, per op, are in kSpecs below.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/philox.h"
+#include "tests/common/check.h"
+#include "tests/kernels/backend.h"
+#include "tests/kernels/gradcheck.h"
+#include "tests/kernels/reference_ops.h"
+
+namespace facet::test {
+namespace {
+
+using Vec = std::vector<float>;
+
+// One row of the table. Fields an op does not use keep their defaults.
+struct OpCase {
+  const char* op;
+  int N = 1, C = 1, H = 1, W = 1;  // input (N,C,H,W); linear (B=N, IN=C); softmax/CE (B=N, classes=C);
+                                   // flat ops n = N; slice_columns (B=N, D=C)
+  int K = 1, R = 1, S = 1;         // conv2d: out channels and kernel; linear: OUT = K
+  int window = 1;                  // maxpool2d window
+  int stride = 1, pad = 0;         // conv2d, maxpool2d
+  int start = 0, width = 1;        // slice_columns
+  float alpha = 0.0f;              // leakyrelu slope, scale/axpy factor, fill value, CE logit scale
+  float p = 0.0f;                  // dropout probability
+  float label_smoothing = 0.0f;    // CE
+  bool bias = false;               // conv2d/linear bias, batchnorm2d affine (gamma, beta)
+  bool weighted = false;           // CE class weights
+  bool training = true;            // batchnorm2d: batch statistics, else running statistics
+  bool small_int = false;          // small-integer data: exact results (maxpool2d: many ties)
+  uint64_t seed = 1;
+};
+
+std::string describe(const OpCase& c) {
+  std::ostringstream os;
+  os << "op=" << c.op << " N=" << c.N << " C=" << c.C << " H=" << c.H << " W=" << c.W << " K=" << c.K
+     << " R=" << c.R << " S=" << c.S << " window=" << c.window << " stride=" << c.stride << " pad=" << c.pad
+     << " start=" << c.start << " width=" << c.width << " alpha=" << c.alpha << " p=" << c.p
+     << " label_smoothing=" << c.label_smoothing << " bias=" << c.bias << " weighted=" << c.weighted
+     << " training=" << c.training << " small_int=" << c.small_int << " seed=" << c.seed;
+  return os.str();
+}
+
+// clang-format off
+const OpCase kCases[] = {
+    // conv2d: odd sizes, strides, paddings, non-square kernels; chunked batches (G > 1) and G = 1 paths
+    {.op = "conv2d", .N = 2, .C = 3, .H = 7, .W = 6, .K = 4, .R = 3, .S = 3, .stride = 1, .pad = 1, .bias = true},
+    {.op = "conv2d", .N = 3, .C = 2, .H = 8, .W = 9, .K = 5, .R = 3, .S = 2, .stride = 2, .pad = 0, .seed = 2},
+    {.op = "conv2d", .N = 2, .C = 1, .H = 9, .W = 7, .K = 2, .R = 5, .S = 5, .stride = 3, .pad = 2, .bias = true, .seed = 3},
+    {.op = "conv2d", .N = 1, .C = 4, .H = 5, .W = 5, .K = 3, .R = 1, .S = 1, .bias = true, .seed = 4},
+    {.op = "conv2d", .N = 4, .C = 2, .H = 30, .W = 30, .K = 3, .R = 3, .S = 3, .stride = 1, .pad = 1, .bias = true, .seed = 5},
+    {.op = "conv2d", .N = 2, .C = 3, .H = 46, .W = 46, .K = 2, .R = 1, .S = 1, .bias = true, .seed = 6},
+    {.op = "conv2d", .N = 3, .C = 3, .H = 6, .W = 5, .K = 4, .R = 3, .S = 3, .stride = 2, .pad = 1, .bias = true, .small_int = true, .seed = 7},
+    {.op = "conv2d", .N = 2, .C = 2, .H = 50, .W = 45, .K = 3, .R = 2, .S = 3, .stride = 1, .pad = 1, .bias = true, .small_int = true, .seed = 8},
+    // linear
+    {.op = "linear", .N = 5, .C = 7, .K = 3, .bias = true},
+    {.op = "linear", .N = 1, .C = 1, .K = 1, .bias = true, .seed = 2},
+    {.op = "linear", .N = 4, .C = 33, .K = 17, .seed = 3},
+    {.op = "linear", .N = 6, .C = 13, .K = 9, .bias = true, .small_int = true, .seed = 4},
+    // batchnorm2d
+    {.op = "batchnorm2d", .N = 3, .C = 4, .H = 2, .W = 3, .bias = true},
+    {.op = "batchnorm2d", .N = 2, .C = 3, .H = 1, .W = 1, .bias = true, .seed = 2},   // (N,C) input, M = 2
+    {.op = "batchnorm2d", .N = 4, .C = 2, .H = 3, .W = 3, .bias = false, .seed = 3},  // non-affine
+    {.op = "batchnorm2d", .N = 2, .C = 3, .H = 3, .W = 2, .bias = true, .training = false, .seed = 4},
+    {.op = "batchnorm2d", .N = 2, .C = 2, .H = 2, .W = 2, .bias = false, .training = false, .seed = 5},
+    // maxpool2d
+    {.op = "maxpool2d", .N = 2, .C = 3, .H = 7, .W = 7, .window = 2, .stride = 2},
+    {.op = "maxpool2d", .N = 1, .C = 2, .H = 6, .W = 5, .window = 3, .stride = 2, .pad = 1, .seed = 2},
+    {.op = "maxpool2d", .N = 2, .C = 1, .H = 5, .W = 8, .window = 3, .stride = 1, .pad = 1, .seed = 3},
+    {.op = "maxpool2d", .N = 2, .C = 2, .H = 6, .W = 6, .window = 2, .stride = 2, .small_int = true, .seed = 4},
+    {.op = "maxpool2d", .N = 1, .C = 3, .H = 7, .W = 5, .window = 3, .stride = 2, .pad = 1, .small_int = true, .seed = 5},
+    // dropout
+    {.op = "dropout", .N = 1001, .p = 0.3f},
+    {.op = "dropout", .N = 77, .p = 0.0f, .seed = 2},
+    {.op = "dropout", .N = 500, .p = 0.9f, .seed = 3},
+    // activations
+    {.op = "relu", .N = 301},
+    {.op = "leakyrelu", .N = 257, .alpha = 0.1f},
+    {.op = "leakyrelu", .N = 64, .alpha = 0.01f, .seed = 2},
+    // softmax, cross-entropy
+    {.op = "softmax", .N = 4, .C = 5, .alpha = 2.0f},
+    {.op = "softmax", .N = 3, .C = 7, .alpha = 60.0f, .seed = 2},
+    {.op = "softmax_ce", .N = 6, .C = 4, .alpha = 2.0f},
+    {.op = "softmax_ce", .N = 5, .C = 3, .alpha = 2.0f, .label_smoothing = 0.1f, .weighted = true, .seed = 2},
+    {.op = "softmax_ce", .N = 7, .C = 10, .alpha = 30.0f, .label_smoothing = 0.2f, .weighted = true, .seed = 3},
+    {.op = "softmax_ce", .N = 3, .C = 1, .alpha = 1.0f, .seed = 4},
+    // mse
+    {.op = "mse", .N = 37},
+    {.op = "mse", .N = 1, .seed = 2},
+    {.op = "mse", .N = 5000, .seed = 3},
+    // elementwise
+    {.op = "add", .N = 103},
+    {.op = "mul", .N = 99},
+    {.op = "scale", .N = 50, .alpha = -1.5f},
+    {.op = "sum", .N = 9000},
+    {.op = "sum", .N = 7, .seed = 2},
+    {.op = "sum_squares", .N = 9001},
+    {.op = "slice_columns", .N = 3, .C = 7, .start = 2, .width = 4},
+    {.op = "slice_columns", .N = 5, .C = 4, .start = 0, .width = 4, .seed = 2},
+    {.op = "fill", .N = 33, .alpha = 0.25f},
+    {.op = "accumulate", .N = 65},
+    {.op = "axpy", .N = 65, .alpha = 0.75f},
+};
+// clang-format on
+
+struct OpSpec;
+using RunCase = void (*)(const KernelTable&, const OpCase&, const OpSpec&);
+
+// Per op: the test, the forward tolerance (vs the double reference) and the finite-difference settings.
+struct OpSpec {
+  const char* op;
+  RunCase run;
+  double fwd_atol, fwd_rtol;
+  FdTolerance fd;
+};
+
+// A gradient buffer in backend memory mirroring a host vector; absent (null pointer) when the host one is.
+class GradBuffer {
+ public:
+  GradBuffer(const KernelTable& k, std::vector<float>* host) : host_(host), dev_(k, host ? *host : Vec{}) {}
+  float* get() const { return host_ ? dev_.get() : nullptr; }
+  void download() const {
+    if (host_) *host_ = dev_.to_host();
+  }
+
+ private:
+  std::vector<float>* host_;
+  DeviceArray<float> dev_;
+};
+
+std::vector<float>* grad_at(const Grads& g, std::size_t i) { return i < g.size() ? g[i] : nullptr; }
+
+template <class T>
+std::vector<double> plus(const std::vector<double>& a, const std::vector<T>& b) {
+  std::vector<double> r(a);
+  for (std::size_t i = 0; i < r.size(); ++i) r[i] += double(b[i]);
+  return r;
+}
+
+// ---- conv2d ----------------------------------------------------------------------------------------------------
+
+void run_conv2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const Conv2dDims d{c.N, c.C, c.H, c.W, c.K, c.R, c.S, c.stride, c.pad};
+  auto gen = [&](std::size_t n, uint64_t s) { return c.small_int ? random_ints(n, s, -4, 4) : random_uniform(n, s); };
+  Vec x = gen(std::size_t(d.N) * d.C * d.H * d.W, c.seed), w = gen(std::size_t(d.K) * d.C * d.R * d.S, c.seed + 1);
+  Vec b = c.bias ? gen(std::size_t(d.K), c.seed + 2) : Vec{};
+  const std::size_t n_out = std::size_t(d.N) * d.K * d.P() * d.Q();
+  auto forward = [&] {
+    DeviceArray<float> dx(k, x), dw(k, w), db(k, b), dy(k, Vec(n_out));
+    k.conv2d_forward(dy.get(), dx.get(), dw.get(), c.bias ? db.get() : nullptr, d);
+    return dy.to_host();
+  };
+  auto backward = [&](const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(k, dout), dx(k, x), dw(k, w);
+    GradBuffer gx(k, grad_at(g, 0)), gw(k, grad_at(g, 1)), gb(k, grad_at(g, 2));
+    k.conv2d_backward(gx.get(), gw.get(), gb.get(), ddy.get(), dx.get(), dw.get(), d);
+    gx.download(), gw.download(), gb.download();
+  };
+  const double atol = c.small_int ? 0.0 : spec.fwd_atol, rtol = c.small_int ? 0.0 : spec.fwd_rtol;
+  CHECK_ALL_CLOSE(forward(), ref::conv2d_forward(x, w, c.bias ? &b : nullptr, d), atol, rtol);
+  if (c.small_int) {  // every product and sum is a small integer: backward must be exact too
+    const Vec dout = random_ints(n_out, c.seed + 3, -3, 3);
+    const Vec gx0 = random_ints(x.size(), c.seed + 4, -2, 2), gw0 = random_ints(w.size(), c.seed + 5, -2, 2);
+    const Vec gb0 = random_ints(std::size_t(d.K), c.seed + 6, -2, 2);
+    Vec gx = gx0, gw = gw0, gb = gb0;
+    backward(dout, {&gx, &gw, &gb});
+    const ref::Conv2dGrads r = ref::conv2d_backward(dout, x, w, d);
+    CHECK_ALL_CLOSE(gx, plus(r.din, gx0), 0.0, 0.0);
+    CHECK_ALL_CLOSE(gw, plus(r.dw, gw0), 0.0, 0.0);
+    CHECK_ALL_CLOSE(gb, plus(r.dbias, gb0), 0.0, 0.0);
+  }
+  std::vector<FdParam> params{{"input", &x}, {"weight", &w}};
+  if (c.bias) params.push_back({"bias", &b});
+  check_gradients(params, forward, backward, spec.fd, c.seed + 7, true);
+}
+
+// ---- linear ----------------------------------------------------------------------------------------------------
+
+void run_linear(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int B = c.N, IN = c.C, OUT = c.K;
+  auto gen = [&](std::size_t n, uint64_t s) { return c.small_int ? random_ints(n, s, -5, 5) : random_uniform(n, s); };
+  Vec x = gen(std::size_t(B) * IN, c.seed), w = gen(std::size_t(OUT) * IN, c.seed + 1);
+  Vec b = c.bias ? gen(std::size_t(OUT), c.seed + 2) : Vec{};
+  auto forward = [&] {
+    DeviceArray<float> dx(k, x), dw(k, w), db(k, b), dy(k, Vec(std::size_t(B) * OUT));
+    k.linear_forward(dy.get(), dx.get(), dw.get(), c.bias ? db.get() : nullptr, B, IN, OUT);
+    return dy.to_host();
+  };
+  auto backward = [&](const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(k, dout), dx(k, x), dw(k, w);
+    GradBuffer gx(k, grad_at(g, 0)), gw(k, grad_at(g, 1)), gb(k, grad_at(g, 2));
+    k.linear_backward(gx.get(), gw.get(), gb.get(), ddy.get(), dx.get(), dw.get(), B, IN, OUT);
+    gx.download(), gw.download(), gb.download();
+  };
+  const double atol = c.small_int ? 0.0 : spec.fwd_atol, rtol = c.small_int ? 0.0 : spec.fwd_rtol;
+  CHECK_ALL_CLOSE(forward(), ref::linear_forward(x, w, c.bias ? &b : nullptr, B, IN, OUT), atol, rtol);
+  if (c.small_int) {
+    const Vec dout = random_ints(std::size_t(B) * OUT, c.seed + 3, -3, 3);
+    const Vec gx0 = random_ints(x.size(), c.seed + 4, -2, 2), gw0 = random_ints(w.size(), c.seed + 5, -2, 2);
+    const Vec gb0 = random_ints(std::size_t(OUT), c.seed + 6, -2, 2);
+    Vec gx = gx0, gw = gw0, gb = gb0;
+    backward(dout, {&gx, &gw, &gb});
+    const ref::LinearGrads r = ref::linear_backward(dout, x, w, B, IN, OUT);
+    CHECK_ALL_CLOSE(gx, plus(r.din, gx0), 0.0, 0.0);
+    CHECK_ALL_CLOSE(gw, plus(r.dw, gw0), 0.0, 0.0);
+    CHECK_ALL_CLOSE(gb, plus(r.dbias, gb0), 0.0, 0.0);
+  }
+  std::vector<FdParam> params{{"input", &x}, {"weight", &w}};
+  if (c.bias) params.push_back({"bias", &b});
+  check_gradients(params, forward, backward, spec.fd, c.seed + 7, true);
+}
+
+// ---- batchnorm2d -----------------------------------------------------------------------------------------------
+
+void run_batchnorm2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int N = c.N, C = c.C, HW = c.H * c.W;
+  const float momentum = 0.1f, eps = 1e-5f;
+  Vec x = random_uniform(std::size_t(N) * C * HW, c.seed, -1.5f, 2.5f);
+  Vec gamma = random_uniform(std::size_t(C), c.seed + 1, 0.5f, 1.5f);
+  Vec beta = random_uniform(std::size_t(C), c.seed + 2, -0.5f, 0.5f);
+  const Vec rmean0 = random_uniform(std::size_t(C), c.seed + 3, -0.2f, 0.2f);
+  const Vec rvar0 = random_uniform(std::size_t(C), c.seed + 4, 0.5f, 1.5f);
+  const Vec* g = c.bias ? &gamma : nullptr;
+  const Vec* b = c.bias ? &beta : nullptr;
+  if (!c.training) {
+    DeviceArray<float> dx(k, x), dg(k, gamma), db(k, beta), rm(k, rmean0), rv(k, rvar0), dy(k, Vec(x.size()));
+    k.batchnorm2d_forward_eval(dy.get(), dx.get(), g ? dg.get() : nullptr, b ? db.get() : nullptr, rm.get(), rv.get(),
+                               N, C, HW, eps);
+    CHECK_ALL_CLOSE(dy.to_host(), ref::batchnorm2d_eval(x, g, b, rmean0, rvar0, N, C, HW, eps), spec.fwd_atol,
+                    spec.fwd_rtol);
+    return;
+  }
+  struct Train {
+    Vec out, mean, rstd, rmean, rvar;
+  };
+  auto train = [&] {
+    DeviceArray<float> dx(k, x), dg(k, gamma), db(k, beta), rm(k, rmean0), rv(k, rvar0), dy(k, Vec(x.size()));
+    DeviceArray<float> mean(k, Vec(std::size_t(C))), rstd(k, Vec(std::size_t(C)));
+    k.batchnorm2d_forward_train(dy.get(), mean.get(), rstd.get(), rm.get(), rv.get(), dx.get(), g ? dg.get() : nullptr,
+                                b ? db.get() : nullptr, N, C, HW, momentum, eps);
+    return Train{dy.to_host(), mean.to_host(), rstd.to_host(), rm.to_host(), rv.to_host()};
+  };
+  const Train t = train();
+  const ref::BatchNormTrain r = ref::batchnorm2d_train(x, g, b, N, C, HW, eps);
+  std::vector<double> rstd(static_cast<std::size_t>(C)), rmean(static_cast<std::size_t>(C)), rvar(static_cast<std::size_t>(C));
+  const double M = double(N) * HW;
+  for (std::size_t i = 0; i < std::size_t(C); ++i) {
+    rstd[i] = 1.0 / std::sqrt(r.var[i] + eps);
+    rmean[i] = (1.0 - momentum) * rmean0[i] + momentum * r.mean[i];
+    rvar[i] = (1.0 - momentum) * rvar0[i] + momentum * r.var[i] * M / (M - 1.0);
+  }
+  CHECK_ALL_CLOSE(t.out, r.out, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(t.mean, r.mean, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(t.rstd, rstd, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(t.rmean, rmean, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(t.rvar, rvar, spec.fwd_atol, spec.fwd_rtol);
+
+  auto forward = [&] { return train().out; };
+  auto backward = [&](const Vec& dout, const Grads& gr) {  // at the unperturbed point: saved mean/rstd of t
+    DeviceArray<float> ddy(k, dout), dx(k, x), dg(k, gamma), mean(k, t.mean), rs(k, t.rstd);
+    GradBuffer gx(k, grad_at(gr, 0)), gg(k, grad_at(gr, 1)), gb(k, grad_at(gr, 2));
+    k.batchnorm2d_backward(gx.get(), gg.get(), gb.get(), ddy.get(), dx.get(), g ? dg.get() : nullptr, mean.get(),
+                           rs.get(), N, C, HW);
+    gx.download(), gg.download(), gb.download();
+  };
+  std::vector<FdParam> params{{"input", &x}};
+  if (c.bias) params.push_back({"gamma", &gamma}), params.push_back({"beta", &beta});
+  check_gradients(params, forward, backward, spec.fd, c.seed + 7, true);
+}
+
+// ---- maxpool2d -------------------------------------------------------------------------------------------------
+
+void run_maxpool2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const Pool2dDims d{c.N, c.C, c.H, c.W, c.window, c.stride, c.pad};
+  const std::size_t n = std::size_t(d.N) * d.C * d.H * d.W, n_out = std::size_t(d.N) * d.C * d.P() * d.Q();
+  Vec x;
+  if (c.small_int) {
+    x = random_ints(n, c.seed, 0, 2);  // many ties: the first maximum must win
+  } else {  // distinct values 0.05 apart, so a finite-difference step of 0.01 never changes the winner
+    std::vector<int> perm(n);
+    for (std::size_t i = 0; i < n; ++i) perm[i] = int(i);
+    Rng rng(c.seed);
+    for (std::size_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[std::size_t(rng.integer(0, int64_t(i)))]);
+    for (std::size_t i = 0; i < n; ++i) x.push_back(0.05f * float(perm[i] - int(n / 2)));
+  }
+  std::vector<int32_t> argmax;
+  auto forward = [&] {
+    DeviceArray<float> dx(k, x), dy(k, Vec(n_out));
+    DeviceArray<int32_t> am(k, std::vector<int32_t>(n_out));
+    k.maxpool2d_forward(dy.get(), am.get(), dx.get(), d);
+    argmax = am.to_host();
+    return dy.to_host();
+  };
+  const Vec out = forward();
+  const std::vector<int32_t> saved = argmax;
+  const ref::MaxPool r = ref::maxpool2d_forward(x, d);
+  CHECK_ALL_CLOSE(out, r.out, 0.0, 0.0);  // a max is exact
+  CHECK_ALL_CLOSE(saved, r.argmax, 0.0, 0.0);
+  if (c.small_int) return;  // ties are kinks: no finite differences
+  auto backward = [&](const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(k, dout);
+    DeviceArray<int32_t> am(k, saved);
+    GradBuffer gx(k, grad_at(g, 0));
+    k.maxpool2d_backward(gx.get(), ddy.get(), am.get(), d);
+    gx.download();
+  };
+  check_gradients({{"input", &x}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+// ---- dropout ---------------------------------------------------------------------------------------------------
+
+void run_dropout(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int64_t n = c.N;
+  const uint64_t seed = 0x5EED0000ull + c.seed, offset = 1000003;  // offset not a multiple of 4 on purpose
+  Vec x = random_uniform(std::size_t(n), c.seed);
+  std::vector<uint8_t> mask;
+  auto forward = [&] {
+    DeviceArray<float> dx(k, x), dy(k, Vec(std::size_t(n)));
+    DeviceArray<uint8_t> dm(k, std::vector<uint8_t>(std::size_t(n)));
+    k.dropout_forward(dy.get(), dm.get(), dx.get(), n, c.p, seed, offset);
+    mask = dm.to_host();
+    return dy.to_host();
+  };
+  const Vec out = forward();
+  const std::vector<uint8_t> saved = mask;
+  std::vector<uint8_t> keep(static_cast<std::size_t>(n));
+  std::vector<double> expect(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {  // the contract of kernels/dropout.h: keep_i = [philox_uniform(seed, offset+i) >= p]
+    keep[std::size_t(i)] = philox_uniform(seed, offset + uint64_t(i)) >= c.p;
+    expect[std::size_t(i)] = keep[std::size_t(i)] ? double(x[std::size_t(i)]) / (1.0 - c.p) : 0.0;
+  }
+  CHECK_ALL_CLOSE(saved, keep, 0.0, 0.0);
+  CHECK_ALL_CLOSE(out, expect, spec.fwd_atol, spec.fwd_rtol);
+  auto backward = [&](const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(k, dout);
+    DeviceArray<uint8_t> dm(k, saved);
+    GradBuffer gx(k, grad_at(g, 0));
+    k.dropout_backward(gx.get(), ddy.get(), dm.get(), n, c.p);
+    gx.download();
+  };
+  check_gradients({{"input", &x}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+// ---- relu, leakyrelu -------------------------------------------------------------------------------------------
+
+void run_activation(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const bool leaky = std::string(c.op) == "leakyrelu";
+  const int64_t n = c.N;
+  Vec x(static_cast<std::size_t>(n));  // |x| >= 0.05: no kink within a finite-difference step
+  Rng rng(c.seed);
+  for (auto& v : x) v = (rng.integer(0, 1) ? 1.0f : -1.0f) * rng.uniform(0.05f, 1.0f);
+  auto forward = [&] {
+    DeviceArray<float> dx(k, x), dy(k, Vec(x.size()));
+    if (leaky) k.leakyrelu_forward(dy.get(), dx.get(), n, c.alpha);
+    else k.relu_forward(dy.get(), dx.get(), n);
+    return dy.to_host();
+  };
+  Vec expect(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) expect[i] = x[i] > 0 ? x[i] : (leaky ? c.alpha * x[i] : 0.0f);
+  CHECK_ALL_CLOSE(forward(), expect, spec.fwd_atol, spec.fwd_rtol);
+  auto backward = [&](const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(k, dout), dx(k, x);
+    GradBuffer gx(k, grad_at(g, 0));
+    if (leaky) k.leakyrelu_backward(gx.get(), ddy.get(), dx.get(), n, c.alpha);
+    else k.relu_backward(gx.get(), ddy.get(), dx.get(), n);
+    gx.download();
+  };
+  check_gradients({{"input", &x}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+// ---- softmax, softmax + cross-entropy --------------------------------------------------------------------------
+
+void run_softmax(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int B = c.N, C = c.C;
+  const Vec z = random_uniform(std::size_t(B) * C, c.seed, -c.alpha, c.alpha);
+  DeviceArray<float> dz(k, z), dp(k, Vec(z.size()));
+  k.softmax_forward(dp.get(), dz.get(), B, C);
+  CHECK_ALL_CLOSE(dp.to_host(), ref::softmax(z, B, C), spec.fwd_atol, spec.fwd_rtol);
+}
+
+void run_softmax_ce(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int B = c.N, C = c.C;
+  Vec z = random_uniform(std::size_t(B) * C, c.seed, -c.alpha, c.alpha);
+  std::vector<int32_t> y(static_cast<std::size_t>(B));
+  Rng rng(c.seed + 1);
+  for (auto& t : y) t = int32_t(rng.integer(0, C - 1));
+  if (B > 2) y[1] = -1;  // an unlabelled row: loss 0, no gradient
+  const Vec weights = c.weighted ? random_uniform(std::size_t(C), c.seed + 2, 0.5f, 2.0f) : Vec{};
+  const float* no_weights = nullptr;
+  Vec probs;
+  auto forward = [&] {
+    DeviceArray<float> dz(k, z), dl(k, Vec(std::size_t(B))), dp(k, Vec(z.size())), dw(k, weights);
+    DeviceArray<int32_t> dy(k, y);
+    k.softmax_cross_entropy_forward(dl.get(), dp.get(), dz.get(), dy.get(), c.weighted ? dw.get() : no_weights, B, C,
+                                    c.label_smoothing);
+    probs = dp.to_host();
+    return dl.to_host();
+  };
+  const Vec losses = forward();
+  const Vec saved = probs;
+  CHECK_ALL_CLOSE(losses, ref::cross_entropy(z, y, c.weighted ? &weights : nullptr, B, C, c.label_smoothing),
+                  spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(saved, ref::softmax(z, B, C), spec.fwd_atol, spec.fwd_rtol);
+  auto backward = [&](const Vec& dlosses, const Grads& g) {
+    DeviceArray<float> dl(k, dlosses), dp(k, saved), dw(k, weights);
+    DeviceArray<int32_t> dy(k, y);
+    GradBuffer gz(k, grad_at(g, 0));
+    k.softmax_cross_entropy_backward(gz.get(), dl.get(), dp.get(), dy.get(), c.weighted ? dw.get() : no_weights, B, C,
+                                     c.label_smoothing);
+    gz.download();
+  };
+  if (B > 2) {  // the unlabelled row's gradient is left exactly as it was
+    Vec before = random_uniform(z.size(), c.seed + 3), after = before;
+    backward(Vec(std::size_t(B), 1.0f), {&after});
+    const Vec row_before(before.begin() + C, before.begin() + 2 * C), row_after(after.begin() + C, after.begin() + 2 * C);
+    CHECK_ALL_CLOSE(row_after, row_before, 0.0, 0.0);
+  }
+  check_gradients({{"logits", &z}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+// ---- mse -------------------------------------------------------------------------------------------------------
+
+void run_mse(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int64_t n = c.N;
+  Vec pred = random_uniform(std::size_t(n), c.seed);
+  const Vec target = random_uniform(std::size_t(n), c.seed + 1);
+  auto forward = [&] {
+    DeviceArray<float> dp(k, pred), dt(k, target), dl(k, Vec(1));
+    k.mse_forward(dl.get(), dp.get(), dt.get(), n);
+    return dl.to_host();
+  };
+  CHECK_ALL_CLOSE(forward(), std::vector<double>{ref::mse(pred, target)}, spec.fwd_atol, spec.fwd_rtol);
+  auto backward = [&](const Vec& dloss, const Grads& g) {
+    DeviceArray<float> dl(k, dloss), dp(k, pred), dt(k, target);
+    GradBuffer gp(k, grad_at(g, 0));
+    k.mse_backward(gp.get(), dl.get(), dp.get(), dt.get(), n);
+    gp.download();
+  };
+  check_gradients({{"pred", &pred}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+// ---- elementwise -----------------------------------------------------------------------------------------------
+
+void run_add(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int64_t n = c.N;
+  Vec a = random_uniform(std::size_t(n), c.seed), b = random_uniform(std::size_t(n), c.seed + 1);
+  auto forward = [&] {
+    DeviceArray<float> da(k, a), db(k, b), dy(k, Vec(a.size()));
+    k.add_forward(dy.get(), da.get(), db.get(), n);
+    return dy.to_host();
+  };
+  Vec expect(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) expect[i] = a[i] + b[i];
+  CHECK_ALL_CLOSE(forward(), expect, spec.fwd_atol, spec.fwd_rtol);
+  auto backward = [&](const Vec& dout, const Grads& g) {  // autograd's add backward: accumulate into each
+    DeviceArray<float> ddy(k, dout);
+    GradBuffer ga(k, grad_at(g, 0)), gb(k, grad_at(g, 1));
+    if (ga.get()) k.accumulate(ga.get(), ddy.get(), n);
+    if (gb.get()) k.accumulate(gb.get(), ddy.get(), n);
+    ga.download(), gb.download();
+  };
+  check_gradients({{"a", &a}, {"b", &b}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+void run_mul(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int64_t n = c.N;
+  Vec a = random_uniform(std::size_t(n), c.seed), b = random_uniform(std::size_t(n), c.seed + 1);
+  auto forward = [&] {
+    DeviceArray<float> da(k, a), db(k, b), dy(k, Vec(a.size()));
+    k.mul_forward(dy.get(), da.get(), db.get(), n);
+    return dy.to_host();
+  };
+  Vec expect(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) expect[i] = a[i] * b[i];
+  CHECK_ALL_CLOSE(forward(), expect, spec.fwd_atol, spec.fwd_rtol);
+  auto backward = [&](const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(k, dout), da(k, a), db(k, b);
+    GradBuffer ga(k, grad_at(g, 0)), gb(k, grad_at(g, 1));
+    k.mul_backward(ga.get(), gb.get(), ddy.get(), da.get(), db.get(), n);
+    ga.download(), gb.download();
+  };
+  check_gradients({{"a", &a}, {"b", &b}}, forward, backward, spec.fd, c.seed + 7, true);
+}
+
+void run_scale(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int64_t n = c.N;
+  Vec x = random_uniform(std::size_t(n), c.seed);
+  auto forward = [&] {
+    DeviceArray<float> dx(k, x), dy(k, Vec(x.size()));
+    k.scale_forward(dy.get(), dx.get(), c.alpha, n);
+    return dy.to_host();
+  };
+  Vec expect(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) expect[i] = c.alpha * x[i];
+  CHECK_ALL_CLOSE(forward(), expect, spec.fwd_atol, spec.fwd_rtol);
+  {  // in place (out == in), as the cross-entropy op uses it
+    DeviceArray<float> dx(k, x);
+    k.scale_forward(dx.get(), dx.get(), c.alpha, n);
+    CHECK_ALL_CLOSE(dx.to_host(), expect, spec.fwd_atol, spec.fwd_rtol);
+  }
+  auto backward = [&](const Vec& dout, const Grads& g) {  // autograd's scale backward: din += s * dout
+    DeviceArray<float> ddy(k, dout);
+    GradBuffer gx(k, grad_at(g, 0));
+    k.axpy(gx.get(), c.alpha, ddy.get(), n);
+    gx.download();
+  };
+  check_gradients({{"input", &x}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+void run_sum(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int64_t n = c.N;
+  Vec x = random_uniform(std::size_t(n), c.seed);
+  auto forward = [&] {
+    DeviceArray<float> dx(k, x), dy(k, Vec{123.0f});  // overwritten, not accumulated
+    k.sum_forward(dy.get(), dx.get(), n);
+    return dy.to_host();
+  };
+  double s = 0;
+  for (float v : x) s += v;
+  CHECK_ALL_CLOSE(forward(), std::vector<double>{s}, spec.fwd_atol, spec.fwd_rtol);
+  auto backward = [&](const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(k, dout);
+    GradBuffer gx(k, grad_at(g, 0));
+    k.sum_backward(gx.get(), ddy.get(), n);
+    gx.download();
+  };
+  check_gradients({{"input", &x}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+void run_sum_squares(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int64_t n = c.N;
+  const Vec x = random_uniform(std::size_t(n), c.seed);
+  DeviceArray<float> dx(k, x), dy(k, Vec{123.0f});
+  k.sum_squares(dy.get(), dx.get(), n);
+  double s = 0;
+  for (float v : x) s += double(v) * v;
+  CHECK_ALL_CLOSE(dy.to_host(), std::vector<double>{s}, spec.fwd_atol, spec.fwd_rtol);
+}
+
+void run_slice_columns(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const int B = c.N, D = c.C;
+  Vec x = random_uniform(std::size_t(B) * D, c.seed);
+  auto forward = [&] {
+    DeviceArray<float> dx(k, x), dy(k, Vec(std::size_t(B) * c.width));
+    k.slice_columns_forward(dy.get(), dx.get(), B, D, c.start, c.width);
+    return dy.to_host();
+  };
+  Vec expect;
+  for (int b = 0; b < B; ++b)
+    for (int j = 0; j < c.width; ++j) expect.push_back(x[std::size_t(b) * D + c.start + j]);
+  CHECK_ALL_CLOSE(forward(), expect, spec.fwd_atol, spec.fwd_rtol);
+  auto backward = [&](const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(k, dout);
+    GradBuffer gx(k, grad_at(g, 0));
+    k.slice_columns_backward(gx.get(), ddy.get(), B, D, c.start, c.width);
+    gx.download();
+  };
+  check_gradients({{"input", &x}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+void run_fill(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  DeviceArray<float> dx(k, random_uniform(std::size_t(c.N), c.seed));
+  k.fill(dx.get(), c.alpha, c.N);
+  CHECK_ALL_CLOSE(dx.to_host(), Vec(std::size_t(c.N), c.alpha), spec.fwd_atol, spec.fwd_rtol);
+}
+
+void run_accumulate_or_axpy(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const bool axpy = std::string(c.op) == "axpy";
+  const Vec y = random_uniform(std::size_t(c.N), c.seed), x = random_uniform(std::size_t(c.N), c.seed + 1);
+  DeviceArray<float> dy(k, y), dx(k, x);
+  if (axpy) k.axpy(dy.get(), c.alpha, dx.get(), c.N);
+  else k.accumulate(dy.get(), dx.get(), c.N);
+  std::vector<double> expect(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) expect[i] = double(y[i]) + (axpy ? double(c.alpha) : 1.0) * x[i];
+  CHECK_ALL_CLOSE(dy.to_host(), expect, spec.fwd_atol, spec.fwd_rtol);
+}
+
+// Forward tolerances are against double references; "exact" ops (copies, max, compare) use 0.
+// Finite differences: h = 1e-2 (inputs are O(1); linear ops have no truncation error, so h only trades float
+// rounding of L, ~1e-6 / 2h), atol 1e-3 + rtol 1e-2 for all ops; the smooth non-linear ones use h = 5e-3.
+const OpSpec kSpecs[] = {
+    {"conv2d", run_conv2d, 1e-5, 1e-5, {1e-2f, 1e-3, 1e-2}},
+    {"linear", run_linear, 1e-5, 1e-5, {1e-2f, 1e-3, 1e-2}},
+    {"batchnorm2d", run_batchnorm2d, 1e-5, 1e-5, {5e-3f, 1e-3, 1e-2}},
+    {"maxpool2d", run_maxpool2d, 0.0, 0.0, {1e-2f, 1e-3, 1e-2}},
+    {"dropout", run_dropout, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},
+    {"relu", run_activation, 0.0, 0.0, {1e-2f, 1e-3, 1e-2}},
+    {"leakyrelu", run_activation, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},
+    {"softmax", run_softmax, 1e-6, 1e-5, {}},
+    {"softmax_ce", run_softmax_ce, 1e-6, 1e-5, {5e-3f, 1e-3, 1e-2}},
+    {"mse", run_mse, 1e-7, 1e-5, {1e-2f, 1e-3, 1e-2}},
+    {"add", run_add, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},
+    {"mul", run_mul, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},
+    {"scale", run_scale, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},
+    {"sum", run_sum, 1e-5, 1e-6, {1e-2f, 1e-3, 1e-2}},
+    {"sum_squares", run_sum_squares, 1e-5, 1e-6, {}},
+    {"slice_columns", run_slice_columns, 0.0, 0.0, {1e-2f, 1e-3, 1e-2}},
+    {"fill", run_fill, 0.0, 0.0, {}},
+    {"accumulate", run_accumulate_or_axpy, 0.0, 1e-6, {}},
+    {"axpy", run_accumulate_or_axpy, 1e-7, 1e-6, {}},
+};
+
+const OpSpec* spec_for(const char* op) {
+  for (const OpSpec& s : kSpecs)
+    if (std::string(s.op) == op) return &s;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("ops table: forward vs naive reference and backward vs finite differences, every op and backend") {
+  for (Backend be : backends_under_test()) {
+    const KernelTable& k = kernel_table(be);
+    for (const OpCase& c : kCases) {
+      INFO("backend " << backend_name(be) << ", case " << describe(c));
+      const OpSpec* spec = spec_for(c.op);
+      REQUIRE(spec != nullptr);  // every row names an op of kSpecs
+      spec->run(k, c, *spec);
+    }
+  }
+}
+
+TEST_CASE("ops table: every kernel of the backend table is exercised by some row") {
+  for (const OpSpec& s : kSpecs) {
+    bool used = false;
+    for (const OpCase& c : kCases) used = used || std::string(c.op) == s.op;
+    INFO("op " << s.op << " has no row in kCases");
+    CHECK(used);
+  }
+}
+
+}  // namespace facet::test
