@@ -190,7 +190,9 @@ TEST_CASE("emulator: atomics are atomic across blocks on several OS threads", "[
   float fsum = 0.0f;
   unsigned cas[2] = {0, 0};
   const int blocks = 37, threads = 96;
+  facet::cuda::emu::set_os_threads(4);  // blocks run concurrently on 4 OS threads
   FACET_LAUNCH(atomics, dim3(blocks), dim3(threads), 0, nullptr, &counter, &maximum, &fsum, cas);
+  facet::cuda::emu::set_os_threads(0);
   int expected_max = 0;
   for (int g = 0; g < blocks * threads; ++g) expected_max = std::max(expected_max, (g * 37) % 1001);
   REQUIRE(counter == blocks * threads);

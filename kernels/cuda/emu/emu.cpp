@@ -1,5 +1,6 @@
-// The emulator's scheduler (one block's CUDA threads as Boost.Context fibers on one OS thread, blocks spread
-// over OpenMP threads), its error reports, and the emulated CUDA runtime API. Design notes: emu.h.
+// The emulator's scheduler (one block's CUDA threads as Boost.Context fibers on one OS thread; blocks one after
+// another, or spread over OpenMP threads on request), its error reports, and the emulated CUDA runtime API.
+// Design notes: emu.h.
 #include "kernels/cuda/emu/emu.h"
 
 #include <sys/mman.h>
@@ -80,6 +81,8 @@ struct Thread : ThreadContext {
   Waiting waiting = Waiting::no;
   std::source_location wait_site;
   const char* wait_what = "";
+  const unsigned* wait_generation = nullptr;  // blocked while *wait_generation == wait_value
+  unsigned wait_value = 0;
   std::exception_ptr error;
 };
 
@@ -90,7 +93,7 @@ struct Warp {
   unsigned present = 0;  // lanes that exist (the last warp of a block may be partial)
   const char* what = "";
   std::source_location site;
-  uint64_t slots[32] = {};
+  uint64_t slots[2][32] = {};  // double-buffered by generation parity: one barrier per shuffle suffices
 };
 
 struct Block {
@@ -101,7 +104,6 @@ struct Block {
   unsigned barrier_generation = 0;
   unsigned barrier_arrived = 0;
   std::source_location barrier_site;
-  bool progress = false;
   std::vector<unsigned char> dynamic_shared;  // the launch's shared_bytes
 };
 
@@ -236,18 +238,19 @@ void run_block(Block& b, const LaunchSite& site, dim3 grid, dim3 dim, uint3 inde
         t.error = std::current_exception();
       }
       t.finished = true;
-      b.progress = true;
       return std::move(t.back);
     });
   }
 
-  // Round-robin over the live fibers; each runs until it waits at a barrier or returns.
+  // Round-robin over the fibers that can run; each runs until it blocks at a barrier or returns. A thread
+  // blocked at a barrier is skipped (not resumed just to find it still blocked) until the barrier opens.
   unsigned live = n;
   std::exception_ptr error;
   while (live > 0 && !error) {
-    b.progress = false;
+    bool resumed_any = false;
     for (Thread& t : b.threads) {
-      if (t.finished) continue;
+      if (t.finished || (t.waiting != Waiting::no && *t.wait_generation == t.wait_value)) continue;
+      resumed_any = true;
       running = &t;
       tls_thread = &t;
       t.fiber = std::move(t.fiber).resume();
@@ -261,7 +264,7 @@ void run_block(Block& b, const LaunchSite& site, dim3 grid, dim3 dim, uint3 inde
         }
       }
     }
-    if (!error && live > 0 && !b.progress) {
+    if (!error && live > 0 && !resumed_any) {
       try {
         report_stall(b);
       } catch (...) {
@@ -281,12 +284,14 @@ void run_block(Block& b, const LaunchSite& site, dim3 grid, dim3 dim, uint3 inde
   }
 }
 
+std::atomic<int> os_threads_setting{0};  // 0: not set, read FACET_CUDA_EMU_THREADS (default 1)
+
 int emulator_threads(unsigned long long blocks) {
-  int threads = 1;
-#ifdef _OPENMP
-  threads = omp_get_max_threads();
-#endif
-  if (const char* env = std::getenv("FACET_CUDA_EMU_THREADS")) threads = std::max(1, std::atoi(env));
+  int threads = os_threads_setting.load();
+  if (threads <= 0) {
+    const char* env = std::getenv("FACET_CUDA_EMU_THREADS");
+    threads = env ? std::max(1, std::atoi(env)) : 1;
+  }
   return int(std::min<unsigned long long>(blocks, (unsigned long long)threads));
 }
 
@@ -327,7 +332,8 @@ void syncthreads(const std::source_location& where) {
   t.waiting = Waiting::at_syncthreads;
   t.wait_site = where;
   t.wait_what = "__syncthreads";
-  b.progress = true;
+  t.wait_generation = &b.barrier_generation;
+  t.wait_value = generation;
   if (++b.barrier_arrived == b.threads.size()) {
     b.barrier_arrived = 0;
     ++b.barrier_generation;
@@ -359,7 +365,8 @@ void warp_barrier(unsigned mask, const char* what, const std::source_location& w
   t.waiting = Waiting::at_warp_op;
   t.wait_site = where;
   t.wait_what = what;
-  b.progress = true;
+  t.wait_generation = &w.generation;
+  t.wait_value = generation;
   w.arrived |= bit;
   if (w.arrived == mask) {
     w.arrived = 0;
@@ -376,7 +383,8 @@ unsigned warp_lanes_present() {
 }
 uint64_t* warp_exchange_slots() {
   const Thread& t = current("a warp op");
-  return t.block->warps[t.warp].slots;
+  Warp& w = t.block->warps[t.warp];
+  return w.slots[w.generation & 1u];
 }
 
 // ---- shared memory --------------------------------------------------------------------------------------------
@@ -440,6 +448,7 @@ bool enabled() {
   return s == 1;
 }
 void set_enabled(bool on) { enabled_state = on ? 1 : 0; }
+void set_os_threads(int threads) { os_threads_setting = threads; }
 
 }  // namespace facet::cuda::emu
 

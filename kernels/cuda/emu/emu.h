@@ -1,7 +1,8 @@
 // CPU emulation of the CUDA programming model, so kernels/cuda/*.cu compile with g++ and run without a GPU.
 //
-// A launch runs the grid's blocks one after another on each OpenMP thread (blocks are independent, as on a
-// GPU). Inside a block every CUDA thread is a Boost.Context fiber: the fibers of one block take turns on one
+// A launch runs the grid's blocks one after another (blocks are independent, as on a GPU); with
+// FACET_CUDA_EMU_THREADS=n or set_os_threads(n) they are spread over n OpenMP threads instead. The default is 1:
+// the test grids are small and a parallel region per launch costs more than it saves. Inside a block every CUDA thread is a Boost.Context fiber: the fibers of one block take turns on one
 // OS thread, and a fiber gives up its turn only at a synchronisation point (__syncthreads, __syncwarp,
 // __shfl_*_sync, __ballot_sync). So
 //   - threadIdx/blockIdx/blockDim/gridDim read the context of the fiber that is running (a thread_local
@@ -87,12 +88,14 @@ void syncthreads(const std::source_location& where);
 void warp_barrier(unsigned mask, const char* what, const std::source_location& where);
 unsigned lane_id();                 // the calling thread's lane in its warp (linear thread index % 32)
 unsigned warp_lanes_present();      // mask of lanes that exist in the calling thread's warp
-uint64_t* warp_exchange_slots();    // 32 slots the calling warp's lanes exchange values through
+uint64_t* warp_exchange_slots();    // the 32 slots of the warp barrier the calling lane joins next
 [[noreturn]] void shuffle_source_not_in_mask(const char* what, const std::source_location& where, int src,
                                              unsigned mask);
 
-// A shuffle: every lane in mask stores its value, waits for the others, reads lane src_of(lane)'s value and
-// waits again (so no lane overwrites its slot before all have read). src_of returns -1 for "keep own value".
+// A shuffle: every lane in mask stores its value in the slots of the barrier it is about to join, waits for the
+// others, and reads lane src_of(lane)'s value (src_of returns -1 for "keep own value"). The slots alternate with
+// the barrier's generation, so a lane that runs ahead to the next warp op writes the other set: nobody's value is
+// overwritten before every lane has read it (the op after next needs all lanes past the next barrier).
 template <class T, class SrcOf>
 T shuffle(unsigned mask, T var, int width, const char* what, const std::source_location& where, SrcOf src_of) {
   static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8, "__shfl_*_sync takes values of <= 8 bytes");
@@ -108,7 +111,6 @@ T shuffle(unsigned mask, T var, int width, const char* what, const std::source_l
     if (!(mask >> src & 1u)) shuffle_source_not_in_mask(what, where, src, mask);
     std::memcpy(&result, &slots[src], sizeof(T));
   }
-  warp_barrier(mask, what, where);
   return result;
 }
 
@@ -196,6 +198,8 @@ void run_grid(const LaunchSite& site, dim3 grid, dim3 block, std::size_t shared_
 // FACET_CUDA_EMULATE=1, or set_enabled(true) from a test), so nothing silently runs "on the GPU" on a CPU.
 bool enabled();
 void set_enabled(bool on);
+// OS threads that run blocks concurrently (0: back to FACET_CUDA_EMU_THREADS, default 1).
+void set_os_threads(int threads);
 
 }  // namespace facet::cuda::emu
 
@@ -252,7 +256,6 @@ inline unsigned __ballot_sync(unsigned mask, int predicate,
   unsigned ballot = 0;
   for (unsigned l = 0; l < 32; ++l)
     if ((mask >> l & 1u) && slots[l]) ballot |= 1u << l;
-  ::facet::cuda::emu::warp_barrier(mask, "__ballot_sync", where);
   return ballot;
 }
 inline int __any_sync(unsigned mask, int p, const std::source_location& w = std::source_location::current()) {
@@ -262,7 +265,7 @@ inline int __all_sync(unsigned mask, int p, const std::source_location& w = std:
   return __ballot_sync(mask, p, w) == mask;
 }
 
-// ---- atomics: real atomics, because blocks run concurrently on OpenMP threads ------------------------------
+// ---- atomics: real atomics, because blocks may run concurrently on OpenMP threads -------------------------
 template <class T>
 T atomicAdd(T* address, T value) {
   return std::atomic_ref<T>(*address).fetch_add(value);

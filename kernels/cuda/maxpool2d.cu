@@ -1,0 +1,84 @@
+// 2-D max pooling on the device (see kernels/maxpool2d.h), matching the CPU kernel exactly.
+//   forward   out[n,c,p,q] = max over the k x k window at (p*st-pad, q*st-pad); argmax = h*W + w of the first
+//             maximum in row-major window order (strict >), a NaN wins (the first NaN), padding never wins;
+//             a window without input cells gives -inf and argmax -1. One thread per output.
+//   backward  din[n,c,h,w] += sum of dout[n,c,p,q] over the windows whose argmax is (h,w).
+//             Gathered, not scattered: one thread per input cell visits the (at most ceil(k/st)^2) windows that
+//             contain it, in increasing (p, q) — the order the CPU's scatter adds them in. No atomics, so the
+//             result is deterministic and equals the CPU's bit for bit, even with overlapping windows.
+#include "kernels/maxpool2d.h"
+
+#include <cmath>
+
+#include "kernels/cuda/kernel_utils.h"
+
+namespace facet::cuda {
+
+namespace {
+__global__ void maxpool2d_forward_kernel(float* out, int32_t* argmax, const float* in, Pool2dDims d) {
+  const int P = d.P(), Q = d.Q();
+  const int64_t total = int64_t(d.N) * d.C * P * Q;
+  for (int64_t o = global_index(); o < total; o += grid_stride()) {
+    const int q = int(o % Q), p = int(o / Q % P);
+    const int64_t plane = o / (int64_t(P) * Q);  // n*C + c
+    const float* x = in + plane * d.H * d.W;     // (H,W)
+    float best = -INFINITY;
+    int32_t best_at = -1;
+    for (int i = 0; i < d.k; ++i) {
+      const int h = p * d.stride - d.pad + i;
+      if (h < 0 || h >= d.H) continue;
+      for (int j = 0; j < d.k; ++j) {
+        const int w = q * d.stride - d.pad + j;
+        if (w < 0 || w >= d.W) continue;
+        const float v = x[h * d.W + w];
+        if (best_at < 0 || v > best || (v != v && best == best)) {  // v != v: v is NaN
+          best = v;
+          best_at = h * d.W + w;
+        }
+      }
+    }
+    out[o] = best;
+    argmax[o] = best_at;
+  }
+}
+
+// Windows containing row h: p*st - pad <= h < p*st - pad + k, i.e. p in [ceil((h+pad-k+1)/st), (h+pad)/st].
+__device__ __forceinline__ void window_range(int h, int pad, int k, int st, int P, int& lo, int& hi) {
+  const int top = h + pad - k + 1;
+  lo = top <= 0 ? 0 : (top + st - 1) / st;
+  hi = (h + pad) / st;
+  if (hi > P - 1) hi = P - 1;
+}
+
+__global__ void maxpool2d_backward_kernel(float* din, const float* dout, const int32_t* argmax, Pool2dDims d) {
+  const int P = d.P(), Q = d.Q();
+  const int64_t total = int64_t(d.N) * d.C * d.H * d.W;
+  for (int64_t i = global_index(); i < total; i += grid_stride()) {
+    const int hw = int(i % (int64_t(d.H) * d.W)), h = hw / d.W, w = hw % d.W;
+    const int64_t plane = i / (int64_t(d.H) * d.W);
+    const float* dy = dout + plane * P * Q;
+    const int32_t* am = argmax + plane * P * Q;
+    int p_lo, p_hi, q_lo, q_hi;
+    window_range(h, d.pad, d.k, d.stride, P, p_lo, p_hi);
+    window_range(w, d.pad, d.k, d.stride, Q, q_lo, q_hi);
+    float acc = din[i];
+    for (int p = p_lo; p <= p_hi; ++p)
+      for (int q = q_lo; q <= q_hi; ++q)
+        if (am[p * Q + q] == hw) acc += dy[p * Q + q];
+    din[i] = acc;
+  }
+}
+}  // namespace
+
+void maxpool2d_forward(float* out, int32_t* argmax, const float* in, const Pool2dDims& d) {
+  const int64_t total = int64_t(d.N) * d.C * d.P() * d.Q();
+  FACET_LAUNCH(maxpool2d_forward_kernel, grid_for(total), kBlock, 0, stream(), out, argmax, in, d);
+}
+
+void maxpool2d_backward(float* din, const float* dout, const int32_t* argmax, const Pool2dDims& d) {
+  if (!din) return;
+  const int64_t total = int64_t(d.N) * d.C * d.H * d.W;
+  FACET_LAUNCH(maxpool2d_backward_kernel, grid_for(total), kBlock, 0, stream(), din, dout, argmax, d);
+}
+
+}  // namespace facet::cuda
