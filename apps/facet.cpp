@@ -4,10 +4,13 @@
 #include <cstdio>
 #include <exception>
 
+#include "apps/cmd_bench.h"
+
 int main(int argc, char** argv) {
   CLI::App app{"facet: face-attribute CNNs (age, gender, race) trained on facet's own kernels"};
   app.require_subcommand(1);
   // subcommands: add_<area>_commands(app);
+  add_bench_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

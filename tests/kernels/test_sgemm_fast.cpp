@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm_microkernel.h"
+#include "tests/common/check.h"
 #include "kernels/gemm.h"
 
 namespace {
@@ -23,20 +24,25 @@ struct Shape {
   int M, N, K;
 };
 
-// |x - ref| <= atol + rtol*|ref|; NaN/Inf fail; prints the first mismatches. Also checks that the padding
-// columns between n and ld were not written (they hold `pad` from the start).
+// The valid m x n entries with the project's rule (tests/common/check.h: |x - ref| <= atol + rtol*|ref|, NaN/Inf
+// fail); the padding columns between n and ld must be untouched (they hold the same values as the reference's).
 bool close_to(const std::vector<float>& got, const std::vector<float>& ref, int rows, int n, int ld, float atol,
               float rtol, const std::string& what) {
-  int bad = 0;
+  std::vector<float> g, r;
+  int pad_bad = 0;
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < ld; ++j) {
-      const float x = got[static_cast<size_t>(i) * ld + j], r = ref[static_cast<size_t>(i) * ld + j];
-      const bool ok = j < n ? std::isfinite(x) && std::fabs(x - r) <= atol + rtol * std::fabs(r)
-                            : (x == r || (std::isnan(x) && std::isnan(r)));
-      if (!ok && ++bad <= 5) std::printf("  %s: C[%d,%d] = %g, reference %g\n", what.c_str(), i, j, x, r);
+      const float x = got[static_cast<size_t>(i) * ld + j], e = ref[static_cast<size_t>(i) * ld + j];
+      if (j < n) {
+        g.push_back(x);
+        r.push_back(e);
+      } else if (!(x == e || (std::isnan(x) && std::isnan(e))) && ++pad_bad <= 3) {
+        std::printf("  %s: padding C[%d,%d] changed to %g from %g\n", what.c_str(), i, j, x, e);
+      }
     }
-  if (bad) std::printf("  %s: %d mismatches\n", what.c_str(), bad);
-  return bad == 0;
+  const facet::test::CloseReport rep = facet::test::all_close(g, r, atol, rtol);
+  if (!rep.ok) std::printf("  %s (entries row-major over %d x %d):\n%s\n", what.c_str(), rows, n, rep.text.c_str());
+  return rep.ok && pad_bad == 0;
 }
 
 // Runs `kernel` (null: the public facet::cpu::sgemm) on one case and compares with sgemm_reference.

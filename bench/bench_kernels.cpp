@@ -1,0 +1,149 @@
+// Every CPU kernel on BaseCNN's shapes (batch B, input side 64 and 128): conv2d forward/backward per layer,
+// batchnorm (train forward, backward, eval), LeakyReLU, max-pool 2x2 and dropout on each conv layer's output,
+// the dense layers (features->256->128) and softmax-CE on the three heads.
+// bytes = compulsory traffic (inputs read once, outputs written once, += outputs read and written), so GB/s
+// against the triad roof says how close a memory-bound kernel is to its limit; GFLOP/s against the FMA
+// probe does the same for the conv and dense kernels.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bench/bench_util.h"
+#include "kernels/activation.h"
+#include "kernels/batchnorm2d.h"
+#include "kernels/conv2d.h"
+#include "kernels/dropout.h"
+#include "kernels/linear.h"
+#include "kernels/maxpool2d.h"
+#include "kernels/softmax_ce.h"
+
+namespace facet::bench {
+namespace {
+
+std::string nchw(int n, int c, int h, int w) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "(%d,%d,%d,%d)", n, c, h, w);
+  return buf;
+}
+
+Row make_row(const std::string& name, const std::string& shape, int threads, double flops, double bytes) {
+  Row r;
+  r.section = "kernels";
+  r.name = name;
+  r.shape = shape;
+  r.threads = threads;
+  r.flops = flops;
+  r.bytes = bytes;
+  return r;
+}
+
+void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads) {
+  const std::string tag = "conv" + std::to_string(l.index) + "@" + std::to_string(size);
+  if (!rec.wanted(tag)) return;
+  Conv2dDims d{B, l.cin, l.side, l.side, l.cout, 3, 3, 1, 1};
+  const int64_t in_n = int64_t(B) * l.cin * l.side * l.side, out_n = int64_t(B) * l.cout * l.side * l.side;
+  const int64_t w_n = int64_t(l.cout) * l.cin * 9;
+  Buffer x(in_n, 21), w(w_n, 22, -0.1f, 0.1f), bias(l.cout, 23), y(out_n, 24), dy(out_n, 25);
+  Buffer dx(in_n, 26), dw(w_n, 27), db(l.cout, 28);
+  const double fwd_flops = 2.0 * out_n * l.cin * 9;
+  const std::string shape = nchw(B, l.cin, l.side, l.side) + "->" + std::to_string(l.cout);
+  rec.time(make_row(tag + " conv fwd", shape, threads, fwd_flops, 4.0 * (in_n + w_n + out_n)),
+           [&] { cpu::conv2d_forward(y.data(), x.data(), w.data(), bias.data(), d); });
+  // Layer 1's input is the image batch: training computes no input gradient there.
+  const bool with_dx = l.index > 1;
+  rec.time(make_row(tag + (with_dx ? " conv bwd (dx,dw,db)" : " conv bwd (dw,db)"), shape, threads,
+                    fwd_flops * (with_dx ? 2 : 1), 4.0 * (out_n + in_n + 2 * w_n + (with_dx ? 2 * in_n : 0))),
+           [&] { cpu::conv2d_backward(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(), d); });
+}
+
+void pointwise_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads) {
+  const std::string tag = "layer" + std::to_string(l.index) + "@" + std::to_string(size);
+  if (!rec.wanted(tag)) return;
+  const int C = l.cout, HW = l.side * l.side;
+  const int64_t n = int64_t(B) * C * HW;
+  const std::string shape = nchw(B, C, l.side, l.side);
+  Buffer x(n, 31), y(n, 32), dy(n, 33), dx(n, 34);
+  Buffer gamma(C, 35, 0.5f, 1.5f), beta(C, 36), mean(C, 37), rstd(C, 38, 0.5f, 1.5f), rmean(C, 39), rvar(C, 40, 0.5f, 1.5f);
+  Buffer dgamma(C, 41), dbeta(C, 42);
+  rec.time(make_row(tag + " batchnorm fwd train", shape, threads, 0, 8.0 * n), [&] {
+    cpu::batchnorm2d_forward_train(y.data(), mean.data(), rstd.data(), rmean.data(), rvar.data(), x.data(), gamma.data(),
+                                   beta.data(), B, C, HW, 0.1f, 1e-5f);
+  });
+  rec.time(make_row(tag + " batchnorm bwd", shape, threads, 0, 16.0 * n), [&] {
+    cpu::batchnorm2d_backward(dx.data(), dgamma.data(), dbeta.data(), dy.data(), x.data(), gamma.data(), mean.data(),
+                              rstd.data(), B, C, HW);
+  });
+  rec.time(make_row(tag + " batchnorm eval", shape, threads, 0, 8.0 * n), [&] {
+    cpu::batchnorm2d_forward_eval(y.data(), x.data(), gamma.data(), beta.data(), rmean.data(), rvar.data(), B, C, HW,
+                                  1e-5f);
+  });
+  rec.time(make_row(tag + " leakyrelu fwd", shape, threads, 0, 8.0 * n),
+           [&] { cpu::leakyrelu_forward(y.data(), x.data(), n, 0.01f); });
+  rec.time(make_row(tag + " leakyrelu bwd", shape, threads, 0, 16.0 * n),
+           [&] { cpu::leakyrelu_backward(dx.data(), dy.data(), x.data(), n, 0.01f); });
+  if (l.side >= 2) {
+    Pool2dDims pd{B, C, l.side, l.side, 2, 2, 0};
+    const int64_t pn = int64_t(B) * C * pd.P() * pd.Q();
+    std::vector<int32_t> argmax(size_t(pn), 0);
+    rec.time(make_row(tag + " maxpool2 fwd", shape, threads, 0, 4.0 * n + 8.0 * pn),
+             [&] { cpu::maxpool2d_forward(y.data(), argmax.data(), x.data(), pd); });
+    rec.time(make_row(tag + " maxpool2 bwd", shape, threads, 0, 8.0 * pn + 8.0 * n),
+             [&] { cpu::maxpool2d_backward(dx.data(), dy.data(), argmax.data(), pd); });
+  }
+}
+
+void dense_and_heads(Recorder& rec, int size, int B, int threads) {
+  const std::vector<ConvLayer> layers = basecnn_layers(size);
+  const int side = layers.back().side / 2;
+  const int features = layers.back().cout * side * side;
+  const std::string tag = "dense@" + std::to_string(size);
+  if (!rec.wanted(tag)) return;
+  const int dims[][2] = {{features, 256}, {256, 128}};
+  for (const auto& io : dims) {
+    const int IN = io[0], OUT = io[1];
+    Buffer x(int64_t(B) * IN, 51), w(int64_t(OUT) * IN, 52, -0.1f, 0.1f), b(OUT, 53), y(int64_t(B) * OUT, 54);
+    Buffer dy(int64_t(B) * OUT, 55), dx(int64_t(B) * IN, 56), dw(int64_t(OUT) * IN, 57), db(OUT, 58);
+    const std::string shape = "B=" + std::to_string(B) + " " + std::to_string(IN) + "->" + std::to_string(OUT);
+    const double flops = 2.0 * B * IN * OUT;
+    const double bytes = 4.0 * (double(B) * IN + double(IN) * OUT + double(B) * OUT);
+    rec.time(make_row(tag + " linear fwd", shape, threads, flops, bytes),
+             [&] { cpu::linear_forward(y.data(), x.data(), w.data(), b.data(), B, IN, OUT); });
+    rec.time(make_row(tag + " linear bwd", shape, threads, 2 * flops, 2 * bytes),
+             [&] { cpu::linear_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), B, IN, OUT); });
+    const int64_t n = int64_t(B) * OUT;
+    uint64_t offset = 0;
+    std::vector<uint8_t> mask(static_cast<size_t>(n));
+    rec.time(make_row(tag + " dropout fwd", shape, threads, 0, 9.0 * n),
+             [&] { cpu::dropout_forward(dy.data(), mask.data(), y.data(), n, 0.5f, 7, offset += n); });
+    rec.time(make_row(tag + " dropout bwd", shape, threads, 0, 13.0 * n),
+             [&] { cpu::dropout_backward(y.data(), dy.data(), mask.data(), n, 0.5f); });
+  }
+  for (int classes : {10, 2, 5}) {
+    Buffer logits(int64_t(B) * classes, 61), probs(int64_t(B) * classes, 62), losses(B, 63), dlosses(B, 64);
+    Buffer dlogits(int64_t(B) * classes, 65);
+    std::vector<int32_t> targets(static_cast<size_t>(B));
+    for (int i = 0; i < B; ++i) targets[size_t(i)] = i % classes;
+    const std::string shape = "B=" + std::to_string(B) + " C=" + std::to_string(classes);
+    rec.time(make_row(tag + " softmax-CE fwd", shape, threads, 0, 8.0 * B * classes), [&] {
+      cpu::softmax_cross_entropy_forward(losses.data(), probs.data(), logits.data(), targets.data(), nullptr, B, classes, 0.0f);
+    });
+    rec.time(make_row(tag + " softmax-CE bwd", shape, threads, 0, 12.0 * B * classes), [&] {
+      cpu::softmax_cross_entropy_backward(dlogits.data(), dlosses.data(), probs.data(), targets.data(), nullptr, B,
+                                          classes, 0.0f);
+    });
+  }
+}
+
+}  // namespace
+
+void run_kernels(Recorder& rec, int threads) {
+  const int B = rec.options().batch;
+  for (int size : rec.options().sizes) {
+    for (const ConvLayer& l : basecnn_layers(size)) conv_layer(rec, l, size, B, threads);
+    for (const ConvLayer& l : basecnn_layers(size)) pointwise_layer(rec, l, size, B, threads);
+    dense_and_heads(rec, size, B, threads);
+  }
+}
+
+}  // namespace facet::bench
