@@ -14,9 +14,14 @@ namespace facet::cuda {
 
 void throw_cuda_error(int error, const char* name, const char* description, const char* call, const char* file,
                       int line) {
-  std::string path = file;
-  const auto root = path.rfind("/kernels/");
-  if (root != std::string::npos) path = path.substr(root + 1);
+  std::string path = file;  // from the repository root on
+  for (const char* root : {"/kernels/", "/tests/", "/bench/", "/tensor/"}) {
+    const auto at = path.rfind(root);
+    if (at != std::string::npos) {
+      path = path.substr(at + 1);
+      break;
+    }
+  }
   throw std::runtime_error(path + ":" + std::to_string(line) + ": " + call + " failed: " + name + " (" +
                            std::to_string(error) + "): " + description);
 }

@@ -448,6 +448,7 @@ bool enabled() {
   return s == 1;
 }
 void set_enabled(bool on) { enabled_state = on ? 1 : 0; }
+void reset_enabled_from_environment() { enabled_state = -1; }
 void set_os_threads(int threads) { os_threads_setting = threads; }
 
 }  // namespace facet::cuda::emu

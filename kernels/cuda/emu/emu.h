@@ -198,6 +198,7 @@ void run_grid(const LaunchSite& site, dim3 grid, dim3 block, std::size_t shared_
 // FACET_CUDA_EMULATE=1, or set_enabled(true) from a test), so nothing silently runs "on the GPU" on a CPU.
 bool enabled();
 void set_enabled(bool on);
+void reset_enabled_from_environment();  // forget set_enabled: read FACET_CUDA_EMULATE again
 // OS threads that run blocks concurrently (0: back to FACET_CUDA_EMU_THREADS, default 1).
 void set_os_threads(int threads);
 

@@ -1,0 +1,44 @@
+// Helpers for the CUDA tests: device arrays through facet::cuda's runtime (so every test also exercises the
+// caching allocator and the copies), with emulation switched on for the test process.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "kernels/cuda/runtime.h"
+#include "tests/common/check.h"
+
+namespace facet::test {
+
+// The emulated device exists only when asked for; every CUDA test asks first.
+inline void use_emulated_device() {
+  facet::cuda::set_emulation_enabled(true);
+  REQUIRE(facet::cuda::available());
+}
+
+// A device copy of a host vector (RAII); to_host() downloads it.
+template <class T>
+class Dev {
+ public:
+  explicit Dev(const std::vector<T>& host) : n_(host.size()) {
+    ptr_ = static_cast<T*>(facet::cuda::device_alloc(n_ * sizeof(T)));
+    facet::cuda::copy_to_device(ptr_, host.data(), n_ * sizeof(T));
+  }
+  explicit Dev(std::size_t n, T value = T()) : Dev(std::vector<T>(n, value)) {}
+  Dev(const Dev&) = delete;
+  Dev& operator=(const Dev&) = delete;
+  ~Dev() { facet::cuda::device_free(ptr_); }
+  T* get() const { return ptr_; }
+  std::vector<T> to_host() const {
+    std::vector<T> h(n_);
+    facet::cuda::copy_to_host(h.data(), ptr_, n_ * sizeof(T));
+    return h;
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t n_;
+};
+
+}  // namespace facet::test
