@@ -1,7 +1,9 @@
 # CUDA kernels, built two ways from the same kernels/cuda/*.cu sources:
 #  - facet_cuda_emu: g++ compiles each .cu (through a generated one-line .cpp wrapper) against the CPU
 #    emulation layer in kernels/cuda/emu/, so the tests run every CUDA kernel on a machine without a GPU;
-#  - facet_cuda: nvcc compiles them for sm_80 and sm_90 when nvcc is found (FACET_CUDA=ON).
+#  - facet_cuda: nvcc compiles them for sm_80 and sm_90 when nvcc is found (FACET_CUDA=ON);
+#  - facet_cuda_ref and bench/cuda_bench (with nvcc and cuDNN): cuBLAS/cuDNN behind our kernel signatures, timed
+#    against ours. Only the benchmark links them.
 # FACET_DEVICE_LIB is the one the `facet` library links: the real one when built, else the emulated one.
 file(GLOB FACET_CUDA_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cuda/*.cu)
 file(GLOB FACET_CUDA_EMU_SUPPORT CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cuda/emu/*.cpp)
@@ -42,6 +44,22 @@ if(FACET_CUDA AND CMAKE_CUDA_COMPILER AND FACET_CUDA_SOURCES)
   target_link_libraries(facet_cuda PUBLIC CUDA::cudart)
   set(FACET_HAVE_CUDA ON)
   set(FACET_DEVICE_LIB facet_cuda)
+
+  # Vendor references (cuBLAS, cuDNN) for the benchmark only: never linked into the framework.
+  find_library(FACET_CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR})
+  find_path(FACET_CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+  if(FACET_CUDNN_LIBRARY AND FACET_CUDNN_INCLUDE_DIR)
+    add_library(facet_cuda_ref STATIC ${PROJECT_SOURCE_DIR}/kernels/cuda/ref/cuda_ref.cpp)
+    target_include_directories(facet_cuda_ref SYSTEM PRIVATE ${FACET_CUDNN_INCLUDE_DIR})
+    target_link_libraries(facet_cuda_ref PUBLIC facet_cuda facet_flags PRIVATE CUDA::cublas ${FACET_CUDNN_LIBRARY})
+    if(FACET_BENCH)
+      add_executable(cuda_bench ${PROJECT_SOURCE_DIR}/bench/cuda_bench.cpp)
+      set_target_properties(cuda_bench PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bench)
+      target_link_libraries(cuda_bench PRIVATE facet_cuda_ref facet_cuda facet_flags CUDA::cudart)
+    endif()
+  else()
+    message(STATUS "facet: cuDNN not found: no facet_cuda_ref / cuda_bench")
+  endif()
 else()
   set(FACET_DEVICE_LIB facet_cuda_emu)
 endif()

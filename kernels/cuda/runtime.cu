@@ -27,7 +27,7 @@ void throw_cuda_error(int error, const char* name, const char* description, cons
 }
 
 namespace {
-thread_local cudaStream_t current_stream = nullptr;
+thread_local cudaStream_t this_thread_stream = nullptr;
 
 #if FACET_CUDA_EMULATION
 constexpr bool kEmulated = true;
@@ -142,7 +142,8 @@ CachingAllocator& allocator() {
 }
 }  // namespace
 
-cudaStream_t current_stream_handle() { return current_stream; }
+cudaStream_t current_stream_handle() { return this_thread_stream; }
+void* current_stream() { return this_thread_stream; }
 
 bool emulated_build() { return kEmulated; }
 
@@ -196,19 +197,19 @@ AllocatorStats allocator_stats() { return allocator().stats(); }
 
 void copy_to_device(void* dst, const void* src, std::size_t bytes) {
   if (bytes == 0) return;
-  FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, current_stream));
+  FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, this_thread_stream));
 }
 void copy_to_host(void* dst, const void* src, std::size_t bytes) {
   if (bytes == 0) return;
-  FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, current_stream));
-  FACET_CUDA_CHECK(cudaStreamSynchronize(current_stream));
+  FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, this_thread_stream));
+  FACET_CUDA_CHECK(cudaStreamSynchronize(this_thread_stream));
 }
 void copy_device_to_device(void* dst, const void* src, std::size_t bytes) {
   if (bytes == 0) return;
-  FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, current_stream));
+  FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, this_thread_stream));
 }
 void synchronize() {
-  FACET_CUDA_CHECK(cudaStreamSynchronize(current_stream));
+  FACET_CUDA_CHECK(cudaStreamSynchronize(this_thread_stream));
   FACET_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -223,9 +224,9 @@ Stream::~Stream() {
 }
 void Stream::synchronize() { FACET_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_))); }
 
-StreamScope::StreamScope(Stream& stream) : previous_(current_stream) {
-  current_stream = static_cast<cudaStream_t>(stream.handle());
+StreamScope::StreamScope(Stream& stream) : previous_(this_thread_stream) {
+  this_thread_stream = static_cast<cudaStream_t>(stream.handle());
 }
-StreamScope::~StreamScope() { current_stream = static_cast<cudaStream_t>(previous_); }
+StreamScope::~StreamScope() { this_thread_stream = static_cast<cudaStream_t>(previous_); }
 
 }  // namespace facet::cuda

@@ -63,6 +63,9 @@ class Stream {
   void* handle_ = nullptr;
 };
 
+// The current stream of this OS thread as an opaque cudaStream_t (null: the legacy default stream).
+void* current_stream();
+
 class StreamScope {
  public:
   explicit StreamScope(Stream& stream);
