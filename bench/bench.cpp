@@ -15,6 +15,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "bench/bench_util.h"
 #include "kernels/cpu/gemm_microkernel.h"
@@ -226,6 +227,25 @@ std::string cpu_model() {
   return "unknown";
 }
 
+// Share of CPU time other processes used over `seconds` (the cores may be shared: a busy machine makes every
+// row slower and noisier, so the figure goes into the JSON next to the results).
+double busy_percent(double seconds) {
+  auto sample = [](long long* busy, long long* total) {
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    long long v[8] = {};
+    f >> cpu;
+    for (long long& x : v) f >> x;
+    *busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    *total = *busy + v[3] + v[4];
+  };
+  long long b0, t0, b1, t1;
+  sample(&b0, &t0);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  sample(&b1, &t1);
+  return t1 > t0 ? 100.0 * double(b1 - b0) / double(t1 - t0) : 0.0;
+}
+
 }  // namespace
 
 int run(const Options& o) {
@@ -238,8 +258,10 @@ int run(const Options& o) {
   rec.meta()["batch"] = o.batch;
   rec.meta()["repeats"] = o.repeats;
   rec.meta()["statistic"] = "median of repeats after 2 warmup calls";
-  std::printf("facet bench: %s, %d logical CPUs, sgemm kernel %s, median of %d samples\n", cpu_model().c_str(),
-              hw_threads, cpu::gemm_detail::active_kernel().name, o.repeats);
+  const double busy = busy_percent(0.5);
+  rec.meta()["machine"]["busy_percent_before_start"] = busy;
+  std::printf("facet bench: %s, %d logical CPUs, sgemm kernel %s, median of %d samples; CPUs %.0f%% busy before start\n",
+              cpu_model().c_str(), hw_threads, cpu::gemm_detail::active_kernel().name, o.repeats, busy);
   if (o.compare_openblas) {
     const OpenBlas& b = openblas();
     if (b.ok) {

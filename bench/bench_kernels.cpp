@@ -13,6 +13,7 @@
 #include "kernels/activation.h"
 #include "kernels/batchnorm2d.h"
 #include "kernels/conv2d.h"
+#include "kernels/cpu/conv2d_reference.h"
 #include "kernels/dropout.h"
 #include "kernels/linear.h"
 #include "kernels/maxpool2d.h"
@@ -48,13 +49,24 @@ void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads)
   Buffer dx(in_n, 26), dw(w_n, 27), db(l.cout, 28);
   const double fwd_flops = 2.0 * out_n * l.cin * 9;
   const std::string shape = nchw(B, l.cin, l.side, l.side) + "->" + std::to_string(l.cout);
-  rec.time(make_row(tag + " conv fwd", shape, threads, fwd_flops, 4.0 * (in_n + w_n + out_n)),
-           [&] { cpu::conv2d_forward(y.data(), x.data(), w.data(), bias.data(), d); });
+  // Each conv row is timed for the fast batch-parallel kernel and for the plain im2col+sgemm reference path
+  // it replaced (impl "reference"), in the same run.
+  Row fwd = make_row(tag + " conv fwd", shape, threads, fwd_flops, 4.0 * (in_n + w_n + out_n));
+  rec.time(fwd, [&] { cpu::conv2d_forward(y.data(), x.data(), w.data(), bias.data(), d); });
+  fwd.impl = "reference";
+  rec.time(fwd, [&] { cpu::conv2d_forward_reference(y.data(), x.data(), w.data(), bias.data(), d); });
   // Layer 1's input is the image batch: training computes no input gradient there.
   const bool with_dx = l.index > 1;
-  rec.time(make_row(tag + (with_dx ? " conv bwd (dx,dw,db)" : " conv bwd (dw,db)"), shape, threads,
-                    fwd_flops * (with_dx ? 2 : 1), 4.0 * (out_n + in_n + 2 * w_n + (with_dx ? 2 * in_n : 0))),
-           [&] { cpu::conv2d_backward(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(), d); });
+  Row bwd = make_row(tag + (with_dx ? " conv bwd (dx,dw,db)" : " conv bwd (dw,db)"), shape, threads,
+                     fwd_flops * (with_dx ? 2 : 1), 4.0 * (out_n + in_n + 2 * w_n + (with_dx ? 2 * in_n : 0)));
+  rec.time(bwd, [&] {
+    cpu::conv2d_backward(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(), d);
+  });
+  bwd.impl = "reference";
+  rec.time(bwd, [&] {
+    cpu::conv2d_backward_reference(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(),
+                                   w.data(), d);
+  });
 }
 
 void pointwise_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads) {

@@ -1,0 +1,83 @@
+// The batch-parallel conv2d (kernels/cpu/conv2d.cpp) against the plain im2col + SGEMM reference path
+// (conv2d_forward_reference / conv2d_backward_reference) on odd shapes: 1x1/3x3/5x5 kernels, stride 1 and 2,
+// pad 0..2, odd image sides, batches that make one chunk, several chunks, and fewer chunks than threads,
+// at 1 and 2 threads; gradients accumulate (+=) into non-zero buffers and may be null. Seeded inputs.
+#include <omp.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "kernels/conv2d.h"
+#include "kernels/cpu/conv2d_reference.h"
+#include "tests/common/check.h"
+
+namespace {
+
+using Vec = std::vector<float>;
+
+Vec seeded(size_t n, uint64_t seed) {
+  Vec v(n);
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (auto& f : v) {  // splitmix64 -> [-1, 1)
+    x += 0x9E3779B97F4A7C15ull;
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    f = float(z >> 40) / float(1 << 23) - 1.0f;
+  }
+  return v;
+}
+
+struct ThreadsGuard {
+  int saved = omp_get_max_threads();
+  explicit ThreadsGuard(int n) { omp_set_num_threads(n); }
+  ~ThreadsGuard() { omp_set_num_threads(saved); }
+};
+
+void check_shape(const facet::Conv2dDims& d, bool with_bias, bool with_din, uint64_t seed) {
+  const size_t in_n = size_t(d.N) * d.C * d.H * d.W, w_n = size_t(d.K) * d.C * d.R * d.S;
+  const size_t out_n = size_t(d.N) * d.K * d.P() * d.Q();
+  const Vec x = seeded(in_n, seed), w = seeded(w_n, seed + 1), b = seeded(size_t(d.K), seed + 2);
+  const Vec dy = seeded(out_n, seed + 3);
+  const std::string what = "N=" + std::to_string(d.N) + " C=" + std::to_string(d.C) + " H=" + std::to_string(d.H) +
+                           " W=" + std::to_string(d.W) + " K=" + std::to_string(d.K) + " R=" + std::to_string(d.R) +
+                           " S=" + std::to_string(d.S) + " stride=" + std::to_string(d.stride) +
+                           " pad=" + std::to_string(d.pad) + " threads=" + std::to_string(omp_get_max_threads());
+  INFO(what);
+  const double atol = 1e-5 * (d.C * d.R * d.S + 1), rtol = 1e-5;
+  Vec y(out_n, 7.0f), y_ref(out_n, -7.0f);  // forward overwrites whatever was there
+  facet::cpu::conv2d_forward(y.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, d);
+  facet::cpu::conv2d_forward_reference(y_ref.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, d);
+  CHECK_ALL_CLOSE(y, y_ref, atol, rtol);
+  // Gradients start non-zero: the kernels must add, not overwrite.
+  Vec dx = seeded(in_n, seed + 4), dw = seeded(w_n, seed + 5), db = seeded(size_t(d.K), seed + 6);
+  Vec dx_ref = dx, dw_ref = dw, db_ref = db;
+  facet::cpu::conv2d_backward(with_din ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(), d);
+  facet::cpu::conv2d_backward_reference(with_din ? dx_ref.data() : nullptr, dw_ref.data(), db_ref.data(), dy.data(),
+                                        x.data(), w.data(), d);
+  const double g_atol = 1e-5 * (double(d.N) * d.P() * d.Q() + d.K + 1);
+  CHECK_ALL_CLOSE(dx, dx_ref, atol * d.K, rtol);
+  CHECK_ALL_CLOSE(dw, dw_ref, g_atol, 1e-4);
+  CHECK_ALL_CLOSE(db, db_ref, g_atol, 1e-4);
+}
+
+}  // namespace
+
+TEST_CASE("fast conv2d matches the im2col reference on odd shapes at 1 and 2 threads", "[conv2d][fast]") {
+  // {N, C, H, W, K, R, S, stride, pad}
+  const std::vector<facet::Conv2dDims> shapes = {
+      {1, 1, 1, 1, 1, 1, 1, 1, 0},    {3, 3, 7, 9, 5, 3, 3, 1, 1},   {5, 2, 9, 7, 3, 3, 3, 2, 1},
+      {4, 3, 8, 8, 8, 1, 1, 1, 0},    {2, 5, 11, 6, 7, 5, 5, 1, 2},  {6, 4, 5, 5, 9, 3, 3, 2, 0},
+      {64, 8, 2, 2, 16, 3, 3, 1, 1},  {33, 6, 4, 4, 8, 3, 3, 1, 1},  {2, 3, 33, 31, 4, 3, 3, 1, 1},
+      {7, 2, 3, 3, 5, 3, 3, 1, 2},    {9, 4, 1, 1, 3, 1, 1, 1, 0},   {3, 2, 6, 6, 4, 3, 3, 3, 1}};
+  uint64_t seed = 10;
+  for (int threads : {1, 2}) {
+    ThreadsGuard guard(threads);
+    for (const auto& d : shapes) {
+      check_shape(d, true, true, seed += 10);
+      check_shape(d, false, false, seed += 10);
+    }
+  }
+}
