@@ -4,12 +4,15 @@
 #include <cstdio>
 #include <exception>
 
+#include "apps/cmd_data.h"
+
 #include "apps/cmd_bench.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"facet: face-attribute CNNs (age, gender, race) trained on facet's own kernels"};
   app.require_subcommand(1);
   // subcommands: add_<area>_commands(app);
+  add_data_commands(app);
   add_bench_commands(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,159 @@
+// stb_image / stb_image_write live here: this is the one translation unit that defines their implementations.
+#include "data/image_io.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_FAILURE_USERMSG
+#include <stb_image.h>
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb_image_write.h>
+
+namespace facet::data {
+
+bool read_file_bytes(const std::string& path, std::vector<uint8_t>& bytes, std::string& error) {
+  bytes.clear();
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) {
+    error = "cannot open " + path;
+    return false;
+  }
+  const std::streamsize size = in.tellg();
+  if (size < 0) {
+    error = "cannot read the size of " + path;
+    return false;
+  }
+  bytes.resize(size_t(size));
+  in.seekg(0);
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
+    error = "read failed after " + std::to_string(in.gcount()) + " of " + std::to_string(size) + " bytes of " + path;
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Walks the JPEG marker segments from SOI to EOI. Entropy-coded data after SOS cannot contain 0xFF followed by
+// anything but 0x00 (stuffing), 0xFF (fill) or RST0-7, so the first other marker ends the scan.
+std::string check_jpeg(const uint8_t* b, size_t n) {
+  size_t pos = 2;
+  while (pos + 1 < n) {
+    if (b[pos] != 0xFF) return "corrupt JPEG: expected a marker at byte " + std::to_string(pos);
+    const uint8_t m = b[pos + 1];
+    if (m == 0xFF) { ++pos; continue; }        // fill byte
+    if (m == 0xD9) return "";                   // EOI: complete
+    if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { pos += 2; continue; }  // markers without a length
+    if (pos + 3 >= n) break;
+    const size_t len = (size_t(b[pos + 2]) << 8) | b[pos + 3];
+    if (len < 2) return "corrupt JPEG: segment length " + std::to_string(len) + " at byte " + std::to_string(pos);
+    pos += 2 + len;
+    if (m == 0xDA) {  // start of scan: skip the entropy-coded data
+      while (pos + 1 < n) {
+        if (b[pos] == 0xFF) {
+          const uint8_t next = b[pos + 1];
+          if (next != 0x00 && next != 0xFF && !(next >= 0xD0 && next <= 0xD7)) break;
+        }
+        ++pos;
+      }
+    }
+  }
+  return "truncated JPEG: no end-of-image marker in its " + std::to_string(n) + " bytes";
+}
+
+std::string check_png(const uint8_t* b, size_t n) {
+  size_t pos = 8;
+  while (pos + 8 <= n) {
+    const size_t len = (size_t(b[pos]) << 24) | (size_t(b[pos + 1]) << 16) | (size_t(b[pos + 2]) << 8) | b[pos + 3];
+    const bool iend = b[pos + 4] == 'I' && b[pos + 5] == 'E' && b[pos + 6] == 'N' && b[pos + 7] == 'D';
+    pos += 12 + len;  // length, type, data, CRC
+    if (pos > n) break;
+    if (iend) return "";
+  }
+  return "truncated PNG: no IEND chunk in its " + std::to_string(n) + " bytes";
+}
+
+uint8_t luma(int r, int g, int b) {  // BT.601, rounded
+  return uint8_t((299 * r + 587 * g + 114 * b + 500) / 1000);
+}
+
+}  // namespace
+
+std::string check_image_bytes(const uint8_t* bytes, size_t n) {
+  if (n == 0) return "empty file (0 bytes)";
+  if (n >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) return check_jpeg(bytes, n);
+  static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  if (n >= 8 && std::equal(png_sig, png_sig + 8, bytes)) return check_png(bytes, n);
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(bytes, int(n), &w, &h, &comp))
+    return std::string("not a decodable image (") + stbi_failure_reason() + ")";
+  return "";
+}
+
+bool decode_image(const uint8_t* bytes, size_t n, int channels, Image& out, std::string& error,
+                  const std::string& name) {
+  if (channels != 1 && channels != 3) {
+    error = name + ": asked for " + std::to_string(channels) + " channels; facet decodes to 1 (gray) or 3 (RGB)";
+    return false;
+  }
+  const std::string flaw = check_image_bytes(bytes, n);
+  if (!flaw.empty()) {
+    error = name + ": " + flaw;
+    return false;
+  }
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(bytes, int(n), &w, &h, &comp)) {
+    error = name + ": " + stbi_failure_reason();
+    return false;
+  }
+  const bool alpha = comp == 2 || comp == 4;
+  const int req = alpha ? 4 : (comp == 1 ? 1 : 3);
+  stbi_uc* px = stbi_load_from_memory(bytes, int(n), &w, &h, &comp, req);
+  if (!px) {
+    error = name + ": cannot decode (" + std::string(stbi_failure_reason()) + ")";
+    return false;
+  }
+  out = Image(w, h, channels);
+  const size_t count = size_t(w) * h;
+  for (size_t i = 0; i < count; ++i) {
+    const stbi_uc* p = px + i * req;
+    int r, g, b;
+    if (req == 1) {
+      r = g = b = p[0];
+    } else {
+      r = p[0], g = p[1], b = p[2];
+      if (req == 4) {  // composite over black: c * a / 255, rounded
+        r = (r * p[3] + 127) / 255, g = (g * p[3] + 127) / 255, b = (b * p[3] + 127) / 255;
+      }
+    }
+    if (channels == 1) {
+      out.pixels[i] = req == 1 ? uint8_t(r) : luma(r, g, b);
+    } else {
+      out.pixels[3 * i] = uint8_t(r), out.pixels[3 * i + 1] = uint8_t(g), out.pixels[3 * i + 2] = uint8_t(b);
+    }
+  }
+  stbi_image_free(px);
+  return true;
+}
+
+bool load_image(const std::string& path, int channels, Image& out, std::string& error) {
+  std::vector<uint8_t> bytes;
+  if (!read_file_bytes(path, bytes, error)) return false;
+  return decode_image(bytes.data(), bytes.size(), channels, out, error, path);
+}
+
+bool write_png(const std::string& path, const uint8_t* pixels, int w, int h, int channels) {
+  return stbi_write_png(path.c_str(), w, h, channels, pixels, w * channels) != 0;
+}
+
+bool write_png(const std::string& path, const Image& image) {
+  return write_png(path, image.pixels.data(), image.w, image.h, image.c);
+}
+
+bool write_jpeg(const std::string& path, const uint8_t* pixels, int w, int h, int channels, int quality) {
+  return stbi_write_jpg(path.c_str(), w, h, channels, pixels, quality) != 0;
+}
+
+}  // namespace facet::data
