@@ -4,7 +4,8 @@
 // Each case: 3 warm-up runs, then the median of 7 timed batches of `iters` runs (CUDA events on the default
 // stream). Prints a table and writes JSON (--json PATH, default cuda_bench.json). Also prints the largest
 // |ours - vendor| per case, so a GPU run doubles as a correctness check against the vendor libraries.
-// Needs a GPU: without one it says so and exits with status 2. Built only when nvcc is found (cmake/cuda.cmake).
+// Needs a GPU: without one it says so and exits with status 2. Built only when nvcc is found
+// (cmake/cuda.cmake).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -32,7 +33,9 @@
 
 namespace {
 
-size_t sz(int64_t n) { return size_t(n); }
+size_t sz(int64_t n) {
+  return size_t(n);
+}
 
 void check(cudaError_t e, const char* call, int line) {
   if (e != cudaSuccess) {
@@ -105,7 +108,7 @@ struct Row {
   double ours_ms, vendor_ms;  // vendor_ms < 0: no vendor version
   double work;                // flops (rate in TFLOP/s) or bytes (rate in GB/s)
   bool flops;
-  double max_diff;            // |ours - vendor| on one output, < 0 when not compared
+  double max_diff;  // |ours - vendor| on one output, < 0 when not compared
 };
 std::vector<Row> rows;
 
@@ -115,8 +118,8 @@ void add(const std::string& op, const std::string& shape, double ours, double ve
   const double rate = flops ? work / (ours * 1e9) : work / (ours * 1e6);  // TFLOP/s or GB/s
   std::printf("%-22s %-28s %9.4f  %9s  %6s  %8.2f %-6s %10s\n", op.c_str(), shape.c_str(), ours,
               vendor >= 0 ? std::to_string(vendor).substr(0, 7).c_str() : "-",
-              vendor >= 0 ? std::to_string(ours / vendor).substr(0, 5).c_str() : "-", rate, flops ? "TF/s" : "GB/s",
-              diff >= 0 ? std::to_string(diff).substr(0, 8).c_str() : "-");
+              vendor >= 0 ? std::to_string(ours / vendor).substr(0, 5).c_str() : "-", rate,
+              flops ? "TF/s" : "GB/s", diff >= 0 ? std::to_string(diff).substr(0, 8).c_str() : "-");
   std::fflush(stdout);
 }
 
@@ -145,7 +148,9 @@ void bench_conv(int N, int C, int H, int K) {
   add("conv2d fwd (naive)", shape, time_ms(ours_fwd, 5), -1, fwd_flops, true, -1);
   facet::cuda::set_conv2d_algorithm(facet::cuda::Conv2dAlgorithm::implicit_gemm);
   // Backward accumulates: compare one call from zeroed gradients, time repeated calls.
-  auto ours_bwd = [&] { facet::cuda::conv2d_backward(dx.get(), dw.get(), db.get(), dy.get(), x.get(), w.get(), d); };
+  auto ours_bwd = [&] {
+    facet::cuda::conv2d_backward(dx.get(), dw.get(), db.get(), dy.get(), x.get(), w.get(), d);
+  };
   auto ref_bwd = [&] {
     facet::cuda_ref::conv2d_backward(dx_ref.get(), dw_ref.get(), db_ref.get(), dy.get(), x.get(), w.get(), d);
   };
@@ -165,22 +170,22 @@ void bench_batchnorm(int N, int C, int H) {
   const std::string shape = dims({N, C, H, H});
   const double bytes = 3.0 * n * sizeof(float);  // read x twice (stats, normalise), write y
   auto ours = [&] {
-    facet::cuda::batchnorm2d_forward_train(y.get(), m.get(), r.get(), rm.get(), rv.get(), x.get(), g.get(), be.get(),
-                                           N, C, HW, 0.1f, 1e-5f);
+    facet::cuda::batchnorm2d_forward_train(y.get(), m.get(), r.get(), rm.get(), rv.get(), x.get(), g.get(),
+                                           be.get(), N, C, HW, 0.1f, 1e-5f);
   };
   auto ref = [&] {
-    facet::cuda_ref::batchnorm2d_forward_train(y_ref.get(), m.get(), r.get(), rm.get(), rv.get(), x.get(), g.get(),
-                                               be.get(), N, C, HW, 0.1f, 1e-5f);
+    facet::cuda_ref::batchnorm2d_forward_train(y_ref.get(), m.get(), r.get(), rm.get(), rv.get(), x.get(),
+                                               g.get(), be.get(), N, C, HW, 0.1f, 1e-5f);
   };
   const double t_ours = time_ms(ours, 20), t_ref = time_ms(ref, 20);
   add("batchnorm fwd train", shape, t_ours, t_ref, bytes, false, max_abs_diff(y, y_ref));
   auto ours_b = [&] {
-    facet::cuda::batchnorm2d_backward(dx.get(), dg.get(), db.get(), dy.get(), x.get(), g.get(), m.get(), r.get(), N, C,
-                                      HW);
+    facet::cuda::batchnorm2d_backward(dx.get(), dg.get(), db.get(), dy.get(), x.get(), g.get(), m.get(),
+                                      r.get(), N, C, HW);
   };
   auto ref_b = [&] {
-    facet::cuda_ref::batchnorm2d_backward(dx.get(), dg.get(), db.get(), dy.get(), x.get(), g.get(), m.get(), r.get(),
-                                          N, C, HW, 1e-5f);
+    facet::cuda_ref::batchnorm2d_backward(dx.get(), dg.get(), db.get(), dy.get(), x.get(), g.get(), m.get(),
+                                          r.get(), N, C, HW, 1e-5f);
   };
   add("batchnorm bwd", shape, time_ms(ours_b, 20), time_ms(ref_b, 20), 5.0 * n * sizeof(float), false, -1);
 }
@@ -197,7 +202,8 @@ void bench_maxpool(int N, int C, int H) {
   add("maxpool fwd", shape, t_ours, t_ref, (n + 2.0 * no) * sizeof(float), false, max_abs_diff(y, y_ref));
   auto ours_b = [&] { facet::cuda::maxpool2d_backward(dx.get(), dy.get(), argmax, d); };
   auto ref_b = [&] { facet::cuda_ref::maxpool2d_backward(dx.get(), dy.get(), x.get(), y_ref.get(), d); };
-  add("maxpool bwd", shape, time_ms(ours_b, 50), time_ms(ref_b, 50), (2.0 * n + 2.0 * no) * sizeof(float), false, -1);
+  add("maxpool bwd", shape, time_ms(ours_b, 50), time_ms(ref_b, 50), (2.0 * n + 2.0 * no) * sizeof(float),
+      false, -1);
   facet::cuda::device_free(argmax);
 }
 
@@ -221,8 +227,12 @@ void bench_linear(int B, int IN, int OUT) {
 
 void bench_sgemm(int n) {
   Buffer a(sz(n) * n, 16), b(sz(n) * n, 17), c(sz(n) * n), c_ref(sz(n) * n);
-  auto ours = [&] { facet::cuda::sgemm(false, false, n, n, n, 1.0f, a.get(), n, b.get(), n, 0.0f, c.get(), n); };
-  auto ref = [&] { facet::cuda_ref::sgemm(false, false, n, n, n, 1.0f, a.get(), n, b.get(), n, 0.0f, c_ref.get(), n); };
+  auto ours = [&] {
+    facet::cuda::sgemm(false, false, n, n, n, 1.0f, a.get(), n, b.get(), n, 0.0f, c.get(), n);
+  };
+  auto ref = [&] {
+    facet::cuda_ref::sgemm(false, false, n, n, n, 1.0f, a.get(), n, b.get(), n, 0.0f, c_ref.get(), n);
+  };
   const double t_ours = time_ms(ours, 10), t_ref = time_ms(ref, 10);
   add("sgemm NN", dims({n, n, n}), t_ours, t_ref, 2.0 * n * n * n, true, max_abs_diff(c, c_ref));
 }
@@ -233,17 +243,21 @@ void bench_pointwise() {
   Buffer x(sz(n), 18), y(sz(n)), dy(sz(n), 19), dx(sz(n)), m(sz(n)), v(sz(n), 20, 0.0f, 0.1f);
   uint8_t* mask = static_cast<uint8_t*>(facet::cuda::device_alloc(size_t(n)));
   const std::string shape = std::to_string(n);
-  add("relu fwd", shape, time_ms([&] { facet::cuda::relu_forward(y.get(), x.get(), n); }, 50), -1, 8.0 * n, false, -1);
-  add("leakyrelu bwd", shape,
-      time_ms([&] { facet::cuda::leakyrelu_backward(dx.get(), dy.get(), x.get(), n, 0.01f); }, 50), -1, 16.0 * n,
+  add("relu fwd", shape, time_ms([&] { facet::cuda::relu_forward(y.get(), x.get(), n); }, 50), -1, 8.0 * n,
       false, -1);
+  add("leakyrelu bwd", shape,
+      time_ms([&] { facet::cuda::leakyrelu_backward(dx.get(), dy.get(), x.get(), n, 0.01f); }, 50), -1,
+      16.0 * n, false, -1);
   add("dropout fwd", shape,
-      time_ms([&] { facet::cuda::dropout_forward(y.get(), mask, x.get(), n, 0.5f, 42, 0); }, 50), -1, 9.0 * n, false,
-      -1);
+      time_ms([&] { facet::cuda::dropout_forward(y.get(), mask, x.get(), n, 0.5f, 42, 0); }, 50), -1, 9.0 * n,
+      false, -1);
   add("adam update", shape,
-      time_ms([&] {
-        facet::cuda::adam_update(x.get(), m.get(), v.get(), dy.get(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, false, 10);
-      }, 50),
+      time_ms(
+          [&] {
+            facet::cuda::adam_update(x.get(), m.get(), v.get(), dy.get(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f,
+                                     false, 10);
+          },
+          50),
       -1, 28.0 * n, false, -1);
   facet::cuda::device_free(mask);
   const int B = 64, C = 10;
@@ -253,9 +267,12 @@ void bench_pointwise() {
   int32_t* targets = static_cast<int32_t*>(facet::cuda::device_alloc(sizeof(int32_t) * size_t(B)));
   facet::cuda::copy_to_device(targets, t.data(), sizeof(int32_t) * size_t(B));
   add("softmax-CE fwd", dims({B, C}),
-      time_ms([&] {
-        facet::cuda::softmax_cross_entropy_forward(l.get(), p.get(), z.get(), targets, nullptr, B, C, 0.0f);
-      }, 100),
+      time_ms(
+          [&] {
+            facet::cuda::softmax_cross_entropy_forward(l.get(), p.get(), z.get(), targets, nullptr, B, C,
+                                                       0.0f);
+          },
+          100),
       -1, 2.0 * B * C * sizeof(float), false, -1);
   facet::cuda::device_free(targets);
 }
@@ -266,18 +283,23 @@ void write_json(const char* path, const std::string& device) {
     std::fprintf(stderr, "cuda_bench: cannot write %s\n", path);
     return;
   }
-  std::fprintf(f, "{\n  \"device\": \"%s\",\n  \"method\": \"median of 7 batches of CUDA-event-timed runs after 3 "
-               "warm-ups; FP32 everywhere (cuBLAS default math, cuDNN FMA math)\",\n  \"rows\": [\n", device.c_str());
+  std::fprintf(
+      f,
+      "{\n  \"device\": \"%s\",\n  \"method\": \"median of 7 batches of CUDA-event-timed runs after 3 "
+      "warm-ups; FP32 everywhere (cuBLAS default math, cuDNN FMA math)\",\n  \"rows\": [\n",
+      device.c_str());
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
-    std::fprintf(f,
-                 "    {\"op\": \"%s\", \"shape\": \"%s\", \"ours_ms\": %.6f, \"vendor_ms\": %s, \"ratio\": %s, "
-                 "\"%s\": %.4f, \"max_abs_diff\": %s}%s\n",
-                 r.op.c_str(), r.shape.c_str(), r.ours_ms, r.vendor_ms >= 0 ? std::to_string(r.vendor_ms).c_str() : "null",
-                 r.vendor_ms >= 0 ? std::to_string(r.ours_ms / r.vendor_ms).c_str() : "null",
-                 r.flops ? "ours_tflops" : "ours_gbps",
-                 r.flops ? r.work / (r.ours_ms * 1e9) : r.work / (r.ours_ms * 1e6),
-                 r.max_diff >= 0 ? std::to_string(r.max_diff).c_str() : "null", i + 1 < rows.size() ? "," : "");
+    std::fprintf(
+        f,
+        "    {\"op\": \"%s\", \"shape\": \"%s\", \"ours_ms\": %.6f, \"vendor_ms\": %s, \"ratio\": %s, "
+        "\"%s\": %.4f, \"max_abs_diff\": %s}%s\n",
+        r.op.c_str(), r.shape.c_str(), r.ours_ms,
+        r.vendor_ms >= 0 ? std::to_string(r.vendor_ms).c_str() : "null",
+        r.vendor_ms >= 0 ? std::to_string(r.ours_ms / r.vendor_ms).c_str() : "null",
+        r.flops ? "ours_tflops" : "ours_gbps",
+        r.flops ? r.work / (r.ours_ms * 1e9) : r.work / (r.ours_ms * 1e6),
+        r.max_diff >= 0 ? std::to_string(r.max_diff).c_str() : "null", i + 1 < rows.size() ? "," : "");
   }
   std::fprintf(f, "  ]\n}\n");
   std::fclose(f);
@@ -288,7 +310,8 @@ void write_json(const char* path, const std::string& device) {
 int main(int argc, char** argv) {
   const char* json = "cuda_bench.json";
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
+    if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc)
+      json = argv[++i];
     else {
       std::fprintf(stderr, "usage: cuda_bench [--json PATH]\n");
       return 1;
@@ -301,8 +324,8 @@ int main(int argc, char** argv) {
   }
   const std::string device = facet::cuda::device_description();
   std::printf("cuda_bench on %s\n", device.c_str());
-  std::printf("%-22s %-28s %9s  %9s  %6s  %15s %10s\n", "op", "shape", "ours ms", "vendor ms", "ratio", "ours rate",
-              "max|diff|");
+  std::printf("%-22s %-28s %9s  %9s  %6s  %15s %10s\n", "op", "shape", "ours ms", "vendor ms", "ratio",
+              "ours rate", "max|diff|");
   const int batch = 64;
   const int channels[7] = {3, 32, 32, 64, 64, 128, 128};
   for (int layer = 0; layer < 6; ++layer) {

@@ -1,7 +1,6 @@
 // Pointwise activations on the device (see kernels/activation.h): one grid-stride loop per op, each element
 // independent, so the results equal the CPU kernel's bit for bit.
 #include "kernels/activation.h"
-
 #include "kernels/cuda/kernel_utils.h"
 
 namespace facet::cuda {
@@ -20,8 +19,10 @@ __global__ void leakyrelu_forward_kernel(float* out, const float* in, int64_t n,
   for (int64_t i = global_index(); i < n; i += grid_stride()) out[i] = in[i] > 0.0f ? in[i] : alpha * in[i];
 }
 // din += dout * (1 if x > 0 else alpha)
-__global__ void leakyrelu_backward_kernel(float* din, const float* dout, const float* in, int64_t n, float alpha) {
-  for (int64_t i = global_index(); i < n; i += grid_stride()) din[i] += in[i] > 0.0f ? dout[i] : alpha * dout[i];
+__global__ void leakyrelu_backward_kernel(float* din, const float* dout, const float* in, int64_t n,
+                                          float alpha) {
+  for (int64_t i = global_index(); i < n; i += grid_stride())
+    din[i] += in[i] > 0.0f ? dout[i] : alpha * dout[i];
 }
 }  // namespace
 

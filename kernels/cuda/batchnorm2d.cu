@@ -1,23 +1,25 @@
 // Batch normalisation on the device (see kernels/batchnorm2d.h), per channel c over its M = N*HW values.
 //
-// Training statistics by Welford's algorithm (one pass, numerically stable): a state (count, mean, M2) absorbs a
-// value x as  count += 1, delta = x - mean, mean += delta/count, M2 += delta*(x - mean),  and two states merge as
-//   n = na + nb,  delta = mb - ma,  mean = ma + delta*nb/n,  M2 = M2a + M2b + delta^2*na*nb/n;   var = M2 / M.
+// Training statistics by Welford's algorithm (one pass, numerically stable). A state (count, mean, M2)
+// absorbs a value x as
+//   count += 1,  delta = x - mean,  mean += delta/count,  M2 += delta*(x - mean)
+// and two states merge as
+//   n = na + nb,  delta = mb - ma,  mean = ma + delta*nb/n,  M2 = M2a + M2b + delta^2*na*nb/n;
+// var = M2 / M (biased, for normalising).
 // Three kernels, so a layer with few channels still fills the GPU:
-//   1. stats_partial, grid (G, C): block (g, c) folds a contiguous share of channel c's values into one state per
-//      thread, merges the 32 lanes of each warp by shuffles (__shfl_down_sync, 5 steps) and the warps' states in
-//      shared memory -> partial state (g, c).  G depends only on the shapes.
+//   1. stats_partial, grid (G, C): block (g, c) folds a contiguous share of channel c's values into one state
+//      per thread, merges the 32 lanes of each warp by shuffles (__shfl_down_sync, 5 steps) and the warps'
+//      states in shared memory -> partial state (g, c).  G depends only on the shapes.
 //   2. stats_final, one thread per channel: merges the G partial states in order g = 0, 1, ... -> mean, rstd,
 //      running statistics (unbiased variance var*M/(M-1), as PyTorch).
 //   3. normalize, pointwise: y = (x - mean) * (gamma*rstd) + beta.
-// Backward uses the same shape: per-(g, c) partial sums of dy and dy*xhat (block_sum), a per-channel final sum in
-// order (dgamma += sum dy*xhat, dbeta += sum dy), then pointwise
+// Backward uses the same shape: per-(g, c) partial sums of dy and dy*xhat (block_sum), a per-channel final
+// sum in order (dgamma += sum dy*xhat, dbeta += sum dy), then pointwise
 //   dx += gamma*rstd * (dy - sum(dy)/M - xhat * sum(dy*xhat)/M).
 // Every sum has a fixed order: deterministic, no atomics.
-#include "kernels/batchnorm2d.h"
-
 #include <cmath>
 
+#include "kernels/batchnorm2d.h"
 #include "kernels/cuda/kernel_utils.h"
 
 namespace facet::cuda {
@@ -38,7 +40,8 @@ __device__ __forceinline__ Welford welford_merge(Welford a, Welford b) {
 
 __device__ __forceinline__ Welford warp_welford(Welford w) {
   for (int offset = 16; offset > 0; offset >>= 1) {
-    const Welford other{__shfl_down_sync(0xffffffffu, w.count, offset), __shfl_down_sync(0xffffffffu, w.mean, offset),
+    const Welford other{__shfl_down_sync(0xffffffffu, w.count, offset),
+                        __shfl_down_sync(0xffffffffu, w.mean, offset),
                         __shfl_down_sync(0xffffffffu, w.m2, offset)};
     w = welford_merge(w, other);
   }
@@ -56,7 +59,8 @@ int splits_for(int64_t M) {
   return int(g < 1 ? 1 : (g > 64 ? 64 : g));
 }
 
-__global__ void bn_stats_partial_kernel(float* partial /* (C, G, 3) */, const float* in, int C, int HW, int64_t M) {
+__global__ void bn_stats_partial_kernel(float* partial /* (C, G, 3) */, const float* in, int C, int HW,
+                                        int64_t M) {
   FACET_SHARED_ARRAY(float, warp_states, [32][3]);
   const int g = int(blockIdx.x), G = int(gridDim.x), c = int(blockIdx.y);
   const int64_t chunk = (M + G - 1) / G, begin = g * chunk, end = begin + chunk < M ? begin + chunk : M;
@@ -78,7 +82,8 @@ __global__ void bn_stats_partial_kernel(float* partial /* (C, G, 3) */, const fl
   __syncthreads();
   if (threadIdx.x != 0) return;
   Welford total{0.0f, 0.0f, 0.0f};
-  for (int i = 0; i < warps; ++i) total = welford_merge(total, {warp_states[i][0], warp_states[i][1], warp_states[i][2]});
+  for (int i = 0; i < warps; ++i)
+    total = welford_merge(total, {warp_states[i][0], warp_states[i][1], warp_states[i][2]});
   float* out = partial + (int64_t(c) * G + g) * 3;
   out[0] = total.count;
   out[1] = total.mean;
@@ -86,7 +91,8 @@ __global__ void bn_stats_partial_kernel(float* partial /* (C, G, 3) */, const fl
 }
 
 __global__ void bn_stats_final_kernel(float* mean, float* rstd, float* running_mean, float* running_var,
-                                      const float* partial, int C, int G, int64_t M, float momentum, float eps) {
+                                      const float* partial, int C, int G, int64_t M, float momentum,
+                                      float eps) {
   const int64_t c = global_index();
   if (c >= C) return;
   Welford w{0.0f, 0.0f, 0.0f};
@@ -105,8 +111,8 @@ __global__ void bn_stats_final_kernel(float* mean, float* rstd, float* running_m
 // y = (x - mean[c]) * (gamma[c] * r) + beta[c], r = rstd[c] (training) or, when rstd is null (eval, with the
 // running statistics as mean and var), r = 1/sqrt(var[c] + eps).
 __global__ void bn_normalize_kernel(float* out, const float* in, const float* gamma, const float* beta,
-                                    const float* mean, const float* rstd, const float* var, float eps, int C, int HW,
-                                    int64_t total) {
+                                    const float* mean, const float* rstd, const float* var, float eps, int C,
+                                    int HW, int64_t total) {
   for (int64_t i = global_index(); i < total; i += grid_stride()) {
     const int c = int(i / HW % C);
     const float r = rstd ? rstd[c] : 1.0f / sqrtf(var[c] + eps);
@@ -136,7 +142,8 @@ __global__ void bn_backward_partial_kernel(float* partial /* (C, G, 2) */, const
 }
 
 // sums (C, 2) = per-channel totals of the partials, in order; adds them into dbeta/dgamma when wanted.
-__global__ void bn_backward_final_kernel(float* sums, float* dgamma, float* dbeta, const float* partial, int C, int G) {
+__global__ void bn_backward_final_kernel(float* sums, float* dgamma, float* dbeta, const float* partial,
+                                         int C, int G) {
   const int64_t c = global_index();
   if (c >= C) return;
   float sdy = 0.0f, sdy_xhat = 0.0f;
@@ -151,8 +158,8 @@ __global__ void bn_backward_final_kernel(float* sums, float* dgamma, float* dbet
 }
 
 __global__ void bn_backward_input_kernel(float* din, const float* dout, const float* in, const float* gamma,
-                                         const float* mean, const float* rstd, const float* sums, int C, int HW,
-                                         int64_t M, int64_t total) {
+                                         const float* mean, const float* rstd, const float* sums, int C,
+                                         int HW, int64_t M, int64_t total) {
   for (int64_t i = global_index(); i < total; i += grid_stride()) {
     const int c = int(i / HW % C);
     const float r = rstd[c], k = (gamma ? gamma[c] : 1.0f) * r;
@@ -171,19 +178,20 @@ void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* runn
   if (C <= 0 || M <= 0) return;
   const int G = splits_for(M);
   Workspace partial(size_t(C) * G * 3);  // (C, G, 3) Welford states
-  FACET_LAUNCH(bn_stats_partial_kernel, dim3(unsigned(G), unsigned(C)), kBlock, 0, stream(), partial.get(), in, C, HW,
-               M);
+  FACET_LAUNCH(bn_stats_partial_kernel, dim3(unsigned(G), unsigned(C)), kBlock, 0, stream(), partial.get(),
+               in, C, HW, M);
   FACET_LAUNCH(bn_stats_final_kernel, grid_for(C), kBlock, 0, stream(), mean, rstd, running_mean, running_var,
                partial.get(), C, G, M, momentum, eps);
-  FACET_LAUNCH(bn_normalize_kernel, grid_for(total), kBlock, 0, stream(), out, in, gamma, beta, mean, rstd, nullptr,
-               0.0f, C, HW, total);
+  FACET_LAUNCH(bn_normalize_kernel, grid_for(total), kBlock, 0, stream(), out, in, gamma, beta, mean, rstd,
+               nullptr, 0.0f, C, HW, total);
 }
 
 void batchnorm2d_forward_eval(float* out, const float* in, const float* gamma, const float* beta,
-                              const float* running_mean, const float* running_var, int N, int C, int HW, float eps) {
+                              const float* running_mean, const float* running_var, int N, int C, int HW,
+                              float eps) {
   const int64_t total = int64_t(N) * C * HW;
-  FACET_LAUNCH(bn_normalize_kernel, grid_for(total), kBlock, 0, stream(), out, in, gamma, beta, running_mean, nullptr,
-               running_var, eps, C, HW, total);
+  FACET_LAUNCH(bn_normalize_kernel, grid_for(total), kBlock, 0, stream(), out, in, gamma, beta, running_mean,
+               nullptr, running_var, eps, C, HW, total);
 }
 
 void batchnorm2d_backward(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
@@ -193,13 +201,13 @@ void batchnorm2d_backward(float* din, float* dgamma, float* dbeta, const float* 
   const int G = splits_for(M);
   Workspace partial(size_t(C) * G * 2);  // (C, G, 2): sum dy, sum dy*xhat
   Workspace sums(size_t(C) * 2);         // (C, 2)
-  FACET_LAUNCH(bn_backward_partial_kernel, dim3(unsigned(G), unsigned(C)), kBlock, 0, stream(), partial.get(), dout,
-               in, mean, rstd, C, HW, M);
-  FACET_LAUNCH(bn_backward_final_kernel, grid_for(C), kBlock, 0, stream(), sums.get(), dgamma, dbeta, partial.get(), C,
-               G);
+  FACET_LAUNCH(bn_backward_partial_kernel, dim3(unsigned(G), unsigned(C)), kBlock, 0, stream(), partial.get(),
+               dout, in, mean, rstd, C, HW, M);
+  FACET_LAUNCH(bn_backward_final_kernel, grid_for(C), kBlock, 0, stream(), sums.get(), dgamma, dbeta,
+               partial.get(), C, G);
   if (din)
-    FACET_LAUNCH(bn_backward_input_kernel, grid_for(total), kBlock, 0, stream(), din, dout, in, gamma, mean, rstd,
-                 sums.get(), C, HW, M, total);
+    FACET_LAUNCH(bn_backward_input_kernel, grid_for(total), kBlock, 0, stream(), din, dout, in, gamma, mean,
+                 rstd, sums.get(), C, HW, M, total);
 }
 
 }  // namespace facet::cuda

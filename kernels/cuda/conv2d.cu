@@ -1,20 +1,20 @@
 // 2-D convolution on the device (see kernels/conv2d.h), as three implicit GEMMs on our tiled SGEMM kernel
-// (kernels/cuda/gemm_tiled.h). "Implicit": the im2col matrix is never stored; the GEMM's B loader computes each
-// element from the input on the fly while staging a 16x64 tile in shared memory. With CRS = C*R*S, PQ = P*Q:
+// (kernels/cuda/gemm_tiled.h). "Implicit": the im2col matrix is never stored; the GEMM's B loader computes
+// each element from the input on the fly while staging a 16x64 tile in shared memory.
+// With CRS = C*R*S and PQ = P*Q:
 //   forward      out (K, N*PQ)     = W (K, CRS) * im2col (CRS, N*PQ)           + bias[k] in the store
 //   backward     dW (K, CRS)      += dout (K, N*PQ) * im2col^T (N*PQ, CRS)     split-K, see below
 //   data         din (C, N*HW)    += W^T (C, K*R*S) * G (K*R*S, N*HW)
 //                where G[(k,r,s), (n,h,w)] = dout[n,k,p,q] if h = p*st-pad+r and w = q*st-pad+s for an output
 //                cell (p,q), else 0: the transposed convolution written as a gather, so no atomics.
 //   bias         dbias[k]         += sum_{n,p,q} dout[n,k,p,q]                 one block per k, block_sum
-// dW's reduction runs over N*PQ (262144 for the first BaseCNN layer) while its output is small (K x CRS), so the
-// reduction is split into slices (blockIdx.z) that write partial products to a workspace, then added in slice
-// order: deterministic, and enough blocks to fill the GPU. The slice count depends only on the shapes.
+// dW's reduction runs over N*PQ (262144 for the first BaseCNN layer) while its output is small (K x CRS), so
+// the reduction is split into slices (blockIdx.z) that write partial products to a workspace, then added in
+// slice order: deterministic, and enough blocks to fill the GPU. The slice count depends only on the shapes.
 // The naive direct kernels at the end are the readable reference (set_conv2d_algorithm selects them).
-#include "kernels/conv2d.h"
-
 #include <atomic>
 
+#include "kernels/conv2d.h"
 #include "kernels/cuda/conv2d_algorithms.h"
 #include "kernels/cuda/gemm_tiled.h"
 #include "kernels/cuda/kernel_utils.h"
@@ -38,7 +38,7 @@ ConvGeometry geometry(const Conv2dDims& d) {
   return {d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.stride, d.pad, d.P(), d.Q()};
 }
 
-// ---- forward: out = W * im2col -------------------------------------------------------------------------------
+// ---- forward: out = W * im2col ----------------------------------------------------------------------------
 struct WeightRowsA {  // A(k, crs) = W[k, crs]
   static constexpr bool kFastK = true;
   const float* w;
@@ -60,7 +60,7 @@ struct OutputStore {  // out[n, k, p, q] = acc + bias[k]
   }
 };
 
-// ---- backward data: din += W^T * G ---------------------------------------------------------------------------
+// ---- backward data: din += W^T * G ------------------------------------------------------------------------
 struct WeightColumnsA {  // A(c, krs) = W[k, c, r, s]
   static constexpr bool kFastK = true;
   const float* w;
@@ -91,7 +91,7 @@ struct InputGradStore {  // din[n, c, h, w] += acc
   }
 };
 
-// ---- backward weight: dW += dout * im2col^T (split-K) -------------------------------------------------------------
+// ---- backward weight: dW += dout * im2col^T (split-K) -----------------------------------------------------
 struct OutputGradRowsA {  // A(k, npq) = dout[n, k, p, q]
   static constexpr bool kFastK = true;
   const float* dout;
@@ -112,8 +112,10 @@ struct WeightGradStore {  // one slice: dW[k, crs] += acc; several: slices[z][k,
   int64_t slice_floats;  // 0: accumulate straight into dW
   __device__ __forceinline__ void operator()(int k, int crs, float acc, int z) const {
     const int64_t at = int64_t(k) * CRS + crs;
-    if (slice_floats == 0) dst[at] += acc;
-    else dst[z * slice_floats + at] = acc;
+    if (slice_floats == 0)
+      dst[at] += acc;
+    else
+      dst[z * slice_floats + at] = acc;
   }
 };
 
@@ -136,7 +138,7 @@ __global__ void bias_grad_kernel(float* dbias, const float* dout, int N, int K, 
   if (threadIdx.x == 0) dbias[k] += s;
 }
 
-// ---- the naive direct kernels: the formulas of kernels/conv2d.h, one thread per output element ------------------
+// ---- the naive direct kernels: the formulas of kernels/conv2d.h, one thread per output element ------------
 // out[n,k,p,q] = bias[k] + sum_{c,r,s} in[n,c,p*st-pad+r,q*st-pad+s] * w[k,c,r,s]
 __global__ void conv2d_forward_naive_kernel(float* out, const float* in, const float* w, const float* bias,
                                             ConvGeometry g) {
@@ -160,7 +162,8 @@ __global__ void conv2d_forward_naive_kernel(float* out, const float* in, const f
 }
 
 // din[n,c,h,w] += sum_{k,r,s: h = p*st-pad+r, w = q*st-pad+s} dout[n,k,p,q] * w[k,c,r,s]
-__global__ void conv2d_backward_data_naive_kernel(float* din, const float* dout, const float* w, ConvGeometry g) {
+__global__ void conv2d_backward_data_naive_kernel(float* din, const float* dout, const float* w,
+                                                  ConvGeometry g) {
   const int64_t total = int64_t(g.N) * g.C * g.H * g.W;
   for (int64_t i = global_index(); i < total; i += grid_stride()) {
     const int x = int(i % g.W), h = int(i / g.W % g.H), c = int(i / (int64_t(g.H) * g.W) % g.C);
@@ -180,7 +183,8 @@ __global__ void conv2d_backward_data_naive_kernel(float* din, const float* dout,
 }
 
 // dw[k,c,r,s] += sum_{n,p,q} dout[n,k,p,q] * in[n,c,p*st-pad+r,q*st-pad+s]
-__global__ void conv2d_backward_weight_naive_kernel(float* dw, const float* dout, const float* in, ConvGeometry g) {
+__global__ void conv2d_backward_weight_naive_kernel(float* dw, const float* dout, const float* in,
+                                                    ConvGeometry g) {
   const int64_t total = int64_t(g.K) * g.C * g.R * g.S;
   for (int64_t i = global_index(); i < total; i += grid_stride()) {
     const int s = int(i % g.S), r = int(i / g.S % g.R), c = int(i / (int64_t(g.R) * g.S) % g.C);
@@ -214,8 +218,12 @@ std::atomic<Conv2dAlgorithm> selected{Conv2dAlgorithm::implicit_gemm};
 
 }  // namespace
 
-void set_conv2d_algorithm(Conv2dAlgorithm algorithm) { selected = algorithm; }
-Conv2dAlgorithm conv2d_algorithm() { return selected; }
+void set_conv2d_algorithm(Conv2dAlgorithm algorithm) {
+  selected = algorithm;
+}
+Conv2dAlgorithm conv2d_algorithm() {
+  return selected;
+}
 
 void conv2d_forward_implicit_gemm(float* out, const float* in, const float* weight, const float* bias,
                                   const Conv2dDims& d) {
@@ -225,8 +233,8 @@ void conv2d_forward_implicit_gemm(float* out, const float* in, const float* weig
              OutputStore{out, bias, d.K, PQ});
 }
 
-void conv2d_backward_implicit_gemm(float* din, float* dweight, float* dbias, const float* dout, const float* in,
-                                   const float* weight, const Conv2dDims& d) {
+void conv2d_backward_implicit_gemm(float* din, float* dweight, float* dbias, const float* dout,
+                                   const float* in, const float* weight, const Conv2dDims& d) {
   const ConvGeometry g = geometry(d);
   const int CRS = d.C * d.R * d.S, PQ = g.P * g.Q, NPQ = d.N * PQ, KRS = d.K * d.R * d.S;
   if (din)
@@ -250,40 +258,48 @@ void conv2d_backward_implicit_gemm(float* din, float* dweight, float* dbias, con
     } else {
       Workspace slices(size_t(splits) * size_t(slice));  // (splits, K, CRS)
       gemm_tiled(d.K, CRS, NPQ, splits, k_per_split, a, b, WeightGradStore{slices.get(), CRS, slice});
-      FACET_LAUNCH(add_slices_kernel, grid_for(slice), kBlock, 0, stream(), dweight, slices.get(), splits, slice);
+      FACET_LAUNCH(add_slices_kernel, grid_for(slice), kBlock, 0, stream(), dweight, slices.get(), splits,
+                   slice);
     }
   }
   if (dbias && d.K > 0)
     FACET_LAUNCH(bias_grad_kernel, dim3(unsigned(d.K)), kBlock, 0, stream(), dbias, dout, d.N, d.K, PQ);
 }
 
-void conv2d_forward_naive(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
+void conv2d_forward_naive(float* out, const float* in, const float* weight, const float* bias,
+                          const Conv2dDims& d) {
   const ConvGeometry g = geometry(d);
-  FACET_LAUNCH(conv2d_forward_naive_kernel, grid_for(int64_t(d.N) * d.K * g.P * g.Q), kBlock, 0, stream(), out, in,
-               weight, bias, g);
+  FACET_LAUNCH(conv2d_forward_naive_kernel, grid_for(int64_t(d.N) * d.K * g.P * g.Q), kBlock, 0, stream(),
+               out, in, weight, bias, g);
 }
 
 void conv2d_backward_naive(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                            const float* weight, const Conv2dDims& d) {
   const ConvGeometry g = geometry(d);
   if (din)
-    FACET_LAUNCH(conv2d_backward_data_naive_kernel, grid_for(int64_t(d.N) * d.C * d.H * d.W), kBlock, 0, stream(),
-                 din, dout, weight, g);
+    FACET_LAUNCH(conv2d_backward_data_naive_kernel, grid_for(int64_t(d.N) * d.C * d.H * d.W), kBlock, 0,
+                 stream(), din, dout, weight, g);
   if (dweight)
-    FACET_LAUNCH(conv2d_backward_weight_naive_kernel, grid_for(int64_t(d.K) * d.C * d.R * d.S), kBlock, 0, stream(),
-                 dweight, dout, in, g);
-  if (dbias) FACET_LAUNCH(conv2d_backward_bias_naive_kernel, grid_for(d.K), kBlock, 0, stream(), dbias, dout, g);
+    FACET_LAUNCH(conv2d_backward_weight_naive_kernel, grid_for(int64_t(d.K) * d.C * d.R * d.S), kBlock, 0,
+                 stream(), dweight, dout, in, g);
+  if (dbias)
+    FACET_LAUNCH(conv2d_backward_bias_naive_kernel, grid_for(d.K), kBlock, 0, stream(), dbias, dout, g);
 }
 
-void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
-  if (selected == Conv2dAlgorithm::naive) conv2d_forward_naive(out, in, weight, bias, d);
-  else conv2d_forward_implicit_gemm(out, in, weight, bias, d);
+void conv2d_forward(float* out, const float* in, const float* weight, const float* bias,
+                    const Conv2dDims& d) {
+  if (selected == Conv2dAlgorithm::naive)
+    conv2d_forward_naive(out, in, weight, bias, d);
+  else
+    conv2d_forward_implicit_gemm(out, in, weight, bias, d);
 }
 
-void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in, const float* weight,
-                     const Conv2dDims& d) {
-  if (selected == Conv2dAlgorithm::naive) conv2d_backward_naive(din, dweight, dbias, dout, in, weight, d);
-  else conv2d_backward_implicit_gemm(din, dweight, dbias, dout, in, weight, d);
+void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+                     const float* weight, const Conv2dDims& d) {
+  if (selected == Conv2dAlgorithm::naive)
+    conv2d_backward_naive(din, dweight, dbias, dout, in, weight, d);
+  else
+    conv2d_backward_implicit_gemm(din, dweight, dbias, dout, in, weight, d);
 }
 
 }  // namespace facet::cuda

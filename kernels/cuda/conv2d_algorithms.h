@@ -13,14 +13,15 @@ void set_conv2d_algorithm(Conv2dAlgorithm algorithm);  // process-wide
 Conv2dAlgorithm conv2d_algorithm();
 
 // Direct kernels, same contract as conv2d_forward / conv2d_backward (device pointers, += into gradients).
-void conv2d_forward_naive(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d);
+void conv2d_forward_naive(float* out, const float* in, const float* weight, const float* bias,
+                          const Conv2dDims& d);
 void conv2d_backward_naive(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                            const float* weight, const Conv2dDims& d);
 
 // The implicit-GEMM versions, whatever the switch says.
 void conv2d_forward_implicit_gemm(float* out, const float* in, const float* weight, const float* bias,
                                   const Conv2dDims& d);
-void conv2d_backward_implicit_gemm(float* din, float* dweight, float* dbias, const float* dout, const float* in,
-                                   const float* weight, const Conv2dDims& d);
+void conv2d_backward_implicit_gemm(float* din, float* dweight, float* dbias, const float* dout,
+                                   const float* in, const float* weight, const Conv2dDims& d);
 
 }  // namespace facet::cuda

@@ -15,13 +15,14 @@
 #if defined(__CUDACC__)
 #include <cuda_runtime.h>
 #define FACET_SHARED_ARRAY(T, name, dims) __shared__ T name dims
-#define FACET_DYNAMIC_SHARED(T, name)                                        \
+#define FACET_DYNAMIC_SHARED(T, name)                                         \
   extern __shared__ __align__(16) unsigned char facet_dynamic_shared_bytes[]; \
   T* name = reinterpret_cast<T*>(facet_dynamic_shared_bytes)
 #else
 #include "kernels/cuda/emu/emu.h"
 #if FACET_CUDA_EMU_CHECKED
-#define FACET_SHARED_ARRAY(T, name, dims) static thread_local ::facet::cuda::emu::SharedArray<#name, T dims> name
+#define FACET_SHARED_ARRAY(T, name, dims) \
+  static thread_local ::facet::cuda::emu::SharedArray<#name, T dims> name
 #else
 #define FACET_SHARED_ARRAY(T, name, dims) static thread_local T name dims
 #endif
@@ -52,8 +53,8 @@ struct LaunchSite {
 // types are converted to the kernel's parameter types first, as a <<<>>> launch does. An empty grid (a size
 // of 0) launches nothing, where CUDA would report an invalid configuration.
 template <class... Params, class... Args>
-void launch(const LaunchSite& site, void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes,
-            cudaStream_t stream, Args&&... args) {
+void launch(const LaunchSite& site, void (*kernel)(Params...), dim3 grid, dim3 block,
+            std::size_t shared_bytes, cudaStream_t stream, Args&&... args) {
   static_assert(sizeof...(Params) == sizeof...(Args), "launch: wrong number of kernel arguments");
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
 #if defined(__CUDACC__)
@@ -69,9 +70,10 @@ void launch(const LaunchSite& site, void (*kernel)(Params...), dim3 grid, dim3 b
 }
 
 // FACET_LAUNCH(kernel, grid, block, shared_bytes, stream, args...) adds the kernel's name and the call site
-// to launch() for error messages. A template kernel with commas goes in parentheses: FACET_LAUNCH((k<1, 2>), ...).
-#define FACET_LAUNCH(kernel, grid, block, shared_bytes, stream, ...)                                         \
-  ::facet::cuda::launch(::facet::cuda::LaunchSite{#kernel, __FILE__, __LINE__}, kernel, grid, block, shared_bytes, \
-                        stream, __VA_ARGS__)
+// to launch() for error messages. A template kernel with commas goes in parentheses:
+// FACET_LAUNCH((k<1, 2>), ...).
+#define FACET_LAUNCH(kernel, grid, block, shared_bytes, stream, ...)                                 \
+  ::facet::cuda::launch(::facet::cuda::LaunchSite{#kernel, __FILE__, __LINE__}, kernel, grid, block, \
+                        shared_bytes, stream, __VA_ARGS__)
 
 }  // namespace facet::cuda

@@ -1,9 +1,8 @@
-// The small ops of kernels/elementwise.h on the device. Pointwise ops are grid-stride loops (bit-identical to the
-// CPU); sum and sum_squares use the deterministic two-pass reduction of kernels/cuda/reduce.h (float partial
-// sums in a fixed tree, where the CPU sums in double: they agree to float rounding, ~1e-6 relative).
-#include "kernels/elementwise.h"
-
+// The small ops of kernels/elementwise.h on the device. Pointwise ops are grid-stride loops (bit-identical to
+// the CPU); sum and sum_squares use the deterministic two-pass reduction of kernels/cuda/reduce.h (float
+// partial sums in a fixed tree, where the CPU sums in double: they agree to float rounding, ~1e-6 relative).
 #include "kernels/cuda/reduce.h"
+#include "kernels/elementwise.h"
 
 namespace facet::cuda {
 
@@ -55,13 +54,17 @@ __global__ void slice_columns_kernel(float* out, const float* in, int B, int D, 
   const int64_t n = int64_t(B) * width;
   for (int64_t i = global_index(); i < n; i += grid_stride()) {
     const int64_t b = i / width, j = i % width, wide = b * D + start + j;
-    if (backward) out[wide] += in[i];
-    else out[i] = in[wide];
+    if (backward)
+      out[wide] += in[i];
+    else
+      out[i] = in[wide];
   }
 }
 }  // namespace
 
-void fill(float* x, float v, int64_t n) { FACET_LAUNCH(fill_kernel, grid_for(n), kBlock, 0, stream(), x, v, n); }
+void fill(float* x, float v, int64_t n) {
+  FACET_LAUNCH(fill_kernel, grid_for(n), kBlock, 0, stream(), x, v, n);
+}
 
 void add_forward(float* out, const float* a, const float* b, int64_t n) {
   FACET_LAUNCH(add_kernel, grid_for(n), kBlock, 0, stream(), out, a, b, n);
@@ -82,21 +85,25 @@ void mul_backward(float* da, float* db, const float* dout, const float* a, const
   if (da || db) FACET_LAUNCH(mul_backward_kernel, grid_for(n), kBlock, 0, stream(), da, db, dout, a, b, n);
 }
 // out[0] = sum_i in_i
-void sum_forward(float* out, const float* in, int64_t n) { reduce_to_scalar(out, n, 1.0f, SumTerm{in}); }
+void sum_forward(float* out, const float* in, int64_t n) {
+  reduce_to_scalar(out, n, 1.0f, SumTerm{in});
+}
 void sum_backward(float* din, const float* dout, int64_t n) {
   if (din) FACET_LAUNCH(sum_backward_kernel, grid_for(n), kBlock, 0, stream(), din, dout, n);
 }
 // out[0] = sum_i in_i^2
-void sum_squares(float* out, const float* in, int64_t n) { reduce_to_scalar(out, n, 1.0f, SquareTerm{in}); }
+void sum_squares(float* out, const float* in, int64_t n) {
+  reduce_to_scalar(out, n, 1.0f, SquareTerm{in});
+}
 
 void slice_columns_forward(float* out, const float* in, int B, int D, int start, int width) {
-  FACET_LAUNCH(slice_columns_kernel, grid_for(int64_t(B) * width), kBlock, 0, stream(), out, in, B, D, start, width,
-               false);
+  FACET_LAUNCH(slice_columns_kernel, grid_for(int64_t(B) * width), kBlock, 0, stream(), out, in, B, D, start,
+               width, false);
 }
 void slice_columns_backward(float* din, const float* dout, int B, int D, int start, int width) {
   if (din)
-    FACET_LAUNCH(slice_columns_kernel, grid_for(int64_t(B) * width), kBlock, 0, stream(), din, dout, B, D, start,
-                 width, true);
+    FACET_LAUNCH(slice_columns_kernel, grid_for(int64_t(B) * width), kBlock, 0, stream(), din, dout, B, D,
+                 start, width, true);
 }
 
 }  // namespace facet::cuda

@@ -1,7 +1,7 @@
 // Our SGEMM: one tiled kernel behind sgemm, linear and the three convolution GEMMs (implicit GEMM).
 //
-//   C(M,N) = sum_k A(m,k) * B(k,n)      A and B are read through loader functors, C written by a store functor,
-//                                        so the convolution never materialises an im2col matrix.
+//   C(M,N) = sum_k A(m,k) * B(k,n)    A and B are read through loader functors and C is written by a
+//                                      store functor, so the convolution never materialises im2col.
 // Tiling (the classic shared-memory + register-blocking scheme):
 //   - a block of 256 threads owns a 64x64 tile of C and walks K in steps of 16;
 //   - each step the block stages A's 64x16 slice and B's 16x64 slice in shared memory (each thread loads 4 of
@@ -13,7 +13,8 @@
 //   - shared rows are padded to 66 floats: with stride 66 the k-fast stores of a warp (k = 0..15 for two
 //     rows) land in 32 distinct banks.
 // Split-K: blockIdx.z takes the slice [z*k_per_split, (z+1)*k_per_split) of K, and the store receives z, so a
-// caller can write per-slice partial sums and add them in a fixed order afterwards (deterministic, no atomics).
+// caller can write per-slice partial sums and add them in a fixed order afterwards (deterministic, no
+// atomics).
 // Edges: loads outside (M, K) or (K, N) read 0; stores outside (M, N) are skipped, so any size works.
 #pragma once
 #include <cstdint>
@@ -28,7 +29,7 @@ template <class LoadA, class LoadB, class Store>
 __global__ void __launch_bounds__(kGemmThreads)
     gemm_tiled_kernel(int M, int N, int K, int k_per_split, LoadA load_a, LoadB load_b, Store store) {
   constexpr int BM = kGemmBM, BN = kGemmBN, BK = kGemmBK, T = kGemmThreads;
-  constexpr int TM = 4, TN = 4;  // register tile; 16 x 16 threads cover 64 x 64
+  constexpr int TM = 4, TN = 4;                 // register tile; 16 x 16 threads cover 64 x 64
   FACET_SHARED_ARRAY(float, As, [BK][BM + 2]);  // A slice, stored k-major: As[k][m]
   FACET_SHARED_ARRAY(float, Bs, [BK][BN + 2]);  // B slice: Bs[k][n]
   const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
@@ -81,11 +82,13 @@ __global__ void __launch_bounds__(kGemmThreads)
 
 // Launches gemm_tiled_kernel over an M x N output with `splits` K-slices (k_per_split a multiple of 16).
 template <class LoadA, class LoadB, class Store>
-void gemm_tiled(int M, int N, int K, int splits, int k_per_split, const LoadA& a, const LoadB& b, const Store& s) {
+void gemm_tiled(int M, int N, int K, int splits, int k_per_split, const LoadA& a, const LoadB& b,
+                const Store& s) {
   if (M <= 0 || N <= 0) return;
-  const dim3 grid(unsigned((N + kGemmBN - 1) / kGemmBN), unsigned((M + kGemmBM - 1) / kGemmBM), unsigned(splits));
-  FACET_LAUNCH((gemm_tiled_kernel<LoadA, LoadB, Store>), grid, dim3(kGemmThreads), 0, current_stream_handle(), M, N,
-               K, k_per_split, a, b, s);
+  const dim3 grid(unsigned((N + kGemmBN - 1) / kGemmBN), unsigned((M + kGemmBM - 1) / kGemmBM),
+                  unsigned(splits));
+  FACET_LAUNCH((gemm_tiled_kernel<LoadA, LoadB, Store>), grid, dim3(kGemmThreads), 0, current_stream_handle(),
+               M, N, K, k_per_split, a, b, s);
 }
 
 // Row-major matrices as loaders. A(m,k) is A[m*ld + k], or A[k*ld + m] when transposed; likewise B(k,n).
@@ -123,7 +126,7 @@ struct StoreMatrixC {
 };
 
 // sgemm on device pointers with optional per-column bias; used by gemm.cu and linear.cu.
-void sgemm_bias(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-                int ldb, float beta, float* C, int ldc, const float* bias_per_column);
+void sgemm_bias(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+                const float* B, int ldb, float beta, float* C, int ldc, const float* bias_per_column);
 
 }  // namespace facet::cuda

@@ -4,10 +4,9 @@
 //   backward  din (B,IN)   += dout (B,OUT) * W (OUT,IN)
 //             dW (OUT,IN)  += dout^T (OUT,B) * in (B,IN)
 //             dbias (OUT)  += sum_b dout[b,:]
-#include "kernels/linear.h"
-
 #include "kernels/cuda/gemm_tiled.h"
 #include "kernels/cuda/kernel_utils.h"
+#include "kernels/linear.h"
 
 namespace facet::cuda {
 
@@ -23,7 +22,8 @@ __global__ void column_sum_accumulate_kernel(float* dbias, const float* dout, in
 }
 }  // namespace
 
-void linear_forward(float* out, const float* in, const float* weight, const float* bias, int B, int IN, int OUT) {
+void linear_forward(float* out, const float* in, const float* weight, const float* bias, int B, int IN,
+                    int OUT) {
   sgemm_bias(false, true, B, OUT, IN, 1.0f, in, IN, weight, IN, 0.0f, out, OUT, bias);
 }
 
@@ -32,8 +32,8 @@ void linear_backward(float* din, float* dweight, float* dbias, const float* dout
   if (din) sgemm_bias(false, false, B, IN, OUT, 1.0f, dout, OUT, weight, IN, 1.0f, din, IN, nullptr);
   if (dweight) sgemm_bias(true, false, OUT, IN, B, 1.0f, dout, OUT, in, IN, 1.0f, dweight, IN, nullptr);
   if (dbias)
-    FACET_LAUNCH(column_sum_accumulate_kernel, dim3(unsigned((OUT + kBlock - 1) / kBlock)), dim3(kBlock), 0, stream(),
-                 dbias, dout, B, OUT);
+    FACET_LAUNCH(column_sum_accumulate_kernel, dim3(unsigned((OUT + kBlock - 1) / kBlock)), dim3(kBlock), 0,
+                 stream(), dbias, dout, B, OUT);
 }
 
 }  // namespace facet::cuda

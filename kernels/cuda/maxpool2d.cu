@@ -3,14 +3,13 @@
 //             maximum in row-major window order (strict >), a NaN wins (the first NaN), padding never wins;
 //             a window without input cells gives -inf and argmax -1. One thread per output.
 //   backward  din[n,c,h,w] += sum of dout[n,c,p,q] over the windows whose argmax is (h,w).
-//             Gathered, not scattered: one thread per input cell visits the (at most ceil(k/st)^2) windows that
-//             contain it, in increasing (p, q) — the order the CPU's scatter adds them in. No atomics, so the
-//             result is deterministic and equals the CPU's bit for bit, even with overlapping windows.
-#include "kernels/maxpool2d.h"
-
+//             Gathered, not scattered: one thread per input cell visits the (at most ceil(k/st)^2) windows
+//             that contain it, in increasing (p, q) — the order the CPU's scatter adds them in. No atomics,
+//             so the result is deterministic and equals the CPU's bit for bit, even with overlapping windows.
 #include <cmath>
 
 #include "kernels/cuda/kernel_utils.h"
+#include "kernels/maxpool2d.h"
 
 namespace facet::cuda {
 
@@ -50,7 +49,8 @@ __device__ __forceinline__ void window_range(int h, int pad, int k, int st, int 
   if (hi > P - 1) hi = P - 1;
 }
 
-__global__ void maxpool2d_backward_kernel(float* din, const float* dout, const int32_t* argmax, Pool2dDims d) {
+__global__ void maxpool2d_backward_kernel(float* din, const float* dout, const int32_t* argmax,
+                                          Pool2dDims d) {
   const int P = d.P(), Q = d.Q();
   const int64_t total = int64_t(d.N) * d.C * d.H * d.W;
   for (int64_t i = global_index(); i < total; i += grid_stride()) {

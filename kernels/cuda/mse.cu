@@ -1,9 +1,8 @@
 // Mean squared error on the device (see kernels/mse.h). loss and dloss are one float each in device memory.
-//   forward   loss = (1/n) sum_i (p_i - t_i)^2       (deterministic two-pass reduction, kernels/cuda/reduce.h)
+//   forward   loss = (1/n) sum_i (p_i - t_i)^2     (the deterministic two-pass reduction of reduce.h)
 //   backward  dp_i += dloss * 2 (p_i - t_i) / n
-#include "kernels/mse.h"
-
 #include "kernels/cuda/reduce.h"
+#include "kernels/mse.h"
 
 namespace facet::cuda {
 

@@ -3,12 +3,12 @@
 //   Adam:  g = grad + wd*param (L2)  or  param *= 1 - lr*wd, g = grad (AdamW, decoupled)
 //          m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;  param -= lr * (m/bc1) / (sqrt(v/bc2) + eps)
 //          with the bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t computed once on the host in double.
-//   max_norm_rows: one warp per row r: n = ||w_r||_2 by a warp-shuffle sum; if n > max_norm, w_r *= max_norm / n.
-#include "kernels/optim_update.h"
-
+//   max_norm_rows: one warp per row r: n = ||w_r||_2 by a warp-shuffle sum;
+//                  if n > max_norm, w_r *= max_norm / n.
 #include <cmath>
 
 #include "kernels/cuda/kernel_utils.h"
+#include "kernels/optim_update.h"
 
 namespace facet::cuda {
 
@@ -27,12 +27,14 @@ __global__ void sgd_update_kernel(float* param, float* velocity, const float* gr
 }
 
 __global__ void adam_update_kernel(float* param, float* m, float* v, const float* grad, int64_t n, float lr,
-                                   float beta1, float beta2, float eps, float weight_decay, bool decoupled, float bc1,
-                                   float bc2) {
+                                   float beta1, float beta2, float eps, float weight_decay, bool decoupled,
+                                   float bc1, float bc2) {
   for (int64_t i = global_index(); i < n; i += grid_stride()) {
     float p = param[i], g = grad[i];
-    if (decoupled) p *= 1.0f - lr * weight_decay;
-    else g += weight_decay * p;
+    if (decoupled)
+      p *= 1.0f - lr * weight_decay;
+    else
+      g += weight_decay * p;
     const float mi = beta1 * m[i] + (1.0f - beta1) * g;
     const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
     m[i] = mi;
@@ -58,21 +60,21 @@ __global__ void max_norm_rows_kernel(float* w, int rows, int cols, float max_nor
 
 void sgd_update(float* param, float* velocity, const float* grad, int64_t n, float lr, float momentum,
                 float weight_decay, bool nesterov) {
-  FACET_LAUNCH(sgd_update_kernel, grid_for(n), kBlock, 0, stream(), param, momentum != 0.0f ? velocity : nullptr, grad,
-               n, lr, momentum, weight_decay, nesterov);
+  FACET_LAUNCH(sgd_update_kernel, grid_for(n), kBlock, 0, stream(), param,
+               momentum != 0.0f ? velocity : nullptr, grad, n, lr, momentum, weight_decay, nesterov);
 }
 
-void adam_update(float* param, float* m, float* v, const float* grad, int64_t n, float lr, float beta1, float beta2,
-                 float eps, float weight_decay, bool decoupled, int64_t step) {
+void adam_update(float* param, float* m, float* v, const float* grad, int64_t n, float lr, float beta1,
+                 float beta2, float eps, float weight_decay, bool decoupled, int64_t step) {
   const float bc1 = float(1.0 - std::pow(double(beta1), double(step)));
   const float bc2 = float(1.0 - std::pow(double(beta2), double(step)));
-  FACET_LAUNCH(adam_update_kernel, grid_for(n), kBlock, 0, stream(), param, m, v, grad, n, lr, beta1, beta2, eps,
-               weight_decay, decoupled, bc1, bc2);
+  FACET_LAUNCH(adam_update_kernel, grid_for(n), kBlock, 0, stream(), param, m, v, grad, n, lr, beta1, beta2,
+               eps, weight_decay, decoupled, bc1, bc2);
 }
 
 void max_norm_rows(float* w, int rows, int cols, float max_norm) {
-  FACET_LAUNCH(max_norm_rows_kernel, dim3(unsigned((rows + kRowsPerBlock - 1) / kRowsPerBlock)), kBlock, 0, stream(),
-               w, rows, cols, max_norm);
+  FACET_LAUNCH(max_norm_rows_kernel, dim3(unsigned((rows + kRowsPerBlock - 1) / kRowsPerBlock)), kBlock, 0,
+               stream(), w, rows, cols, max_norm);
 }
 
 }  // namespace facet::cuda

@@ -30,7 +30,8 @@ template <class Term>
 void reduce_to_scalar(float* out, int64_t n, float scale, const Term& term) {
   const int blocks = reduce_blocks(n);
   Workspace partial{size_t(blocks)};  // (blocks)
-  FACET_LAUNCH(reduce_partial_kernel<Term>, dim3(unsigned(blocks)), dim3(kBlock), 0, stream(), partial.get(), n, term);
+  FACET_LAUNCH(reduce_partial_kernel<Term>, dim3(unsigned(blocks)), dim3(kBlock), 0, stream(), partial.get(),
+               n, term);
   FACET_LAUNCH(reduce_final_kernel, dim3(1), dim3(kBlock), 0, stream(), out, partial.get(), blocks, scale);
 }
 

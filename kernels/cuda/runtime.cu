@@ -1,7 +1,5 @@
 // The CUDA runtime facade of kernels/cuda/runtime.h: device checks, the caching allocator, copies, streams.
 // One source for both builds: nvcc links it against libcudart, g++ against the emulated runtime API.
-#include "kernels/cuda/runtime.h"
-
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
@@ -9,11 +7,12 @@
 #include <vector>
 
 #include "kernels/cuda/cuda_compat.h"
+#include "kernels/cuda/runtime.h"
 
 namespace facet::cuda {
 
-void throw_cuda_error(int error, const char* name, const char* description, const char* call, const char* file,
-                      int line) {
+void throw_cuda_error(int error, const char* name, const char* description, const char* call,
+                      const char* file, int line) {
   std::string path = file;  // from the repository root on
   for (const char* root : {"/kernels/", "/tests/", "/bench/", "/tensor/"}) {
     const auto at = path.rfind(root);
@@ -55,7 +54,7 @@ bool probe_device(std::string* reason) {
   return cached;
 }
 
-// ---- the caching allocator ------------------------------------------------------------------------------------
+// ---- the caching allocator --------------------------------------------------------------------------------
 std::size_t bin_size(std::size_t bytes) {
   constexpr std::size_t kMin = 512;
   if (bytes <= kMin) return kMin;
@@ -85,8 +84,9 @@ class CachingAllocator {
         e = cudaMalloc(&p, size);
       }
       if (e != cudaSuccess) {
-        const std::string what = "cudaMalloc(" + std::to_string(size) + " bytes) for a " + std::to_string(bytes) +
-                                 "-byte tensor (" + std::to_string(stats_.bytes_in_use) + " bytes in use)";
+        const std::string what = "cudaMalloc(" + std::to_string(size) + " bytes) for a " +
+                                 std::to_string(bytes) + "-byte tensor (" +
+                                 std::to_string(stats_.bytes_in_use) + " bytes in use)";
         check_cuda(e, what.c_str(), __FILE__, __LINE__);
       }
       ++stats_.device_mallocs;
@@ -101,8 +101,9 @@ class CachingAllocator {
     std::lock_guard lock(mutex_);
     const auto it = in_use_.find(p);
     if (it == in_use_.end())
-      throw std::invalid_argument("facet::cuda::device_free: pointer was not returned by device_alloc "
-                                  "(or was freed twice)");
+      throw std::invalid_argument(
+          "facet::cuda::device_free: pointer was not returned by device_alloc "
+          "(or was freed twice)");
     free_[it->second].push_back(p);
     stats_.bytes_in_use -= it->second;
     stats_.bytes_cached += it->second;
@@ -142,10 +143,16 @@ CachingAllocator& allocator() {
 }
 }  // namespace
 
-cudaStream_t current_stream_handle() { return this_thread_stream; }
-void* current_stream() { return this_thread_stream; }
+cudaStream_t current_stream_handle() {
+  return this_thread_stream;
+}
+void* current_stream() {
+  return this_thread_stream;
+}
 
-bool emulated_build() { return kEmulated; }
+bool emulated_build() {
+  return kEmulated;
+}
 
 bool set_emulation_enabled(bool on) {
 #if FACET_CUDA_EMULATION
@@ -166,9 +173,12 @@ void require_device() {
   std::string reason;
   if (probe_device(&reason)) return;
   if (kEmulated)
-    throw std::runtime_error("facet: no CUDA device: this build has no nvcc-compiled kernels, only the CPU emulator, "
-                             "which is off (" + reason + "). Use --device cpu, build with nvcc and run on a GPU, or "
-                             "set FACET_CUDA_EMULATE=1 to run the CUDA kernels (slowly) in the emulator.");
+    throw std::runtime_error(
+        "facet: no CUDA device: this build has no nvcc-compiled kernels, only the CPU emulator, "
+        "which is off (" +
+        reason +
+        "). Use --device cpu, build with nvcc and run on a GPU, or "
+        "set FACET_CUDA_EMULATE=1 to run the CUDA kernels (slowly) in the emulator.");
   throw std::runtime_error("facet: no CUDA device: " + reason +
                            ". Use --device cpu, or run on a machine with an NVIDIA GPU and driver.");
 }
@@ -191,9 +201,15 @@ void* device_alloc(std::size_t bytes) {
   require_device();
   return allocator().allocate(bytes);
 }
-void device_free(void* ptr) { allocator().free(ptr); }
-void empty_cache() { allocator().release_cached(); }
-AllocatorStats allocator_stats() { return allocator().stats(); }
+void device_free(void* ptr) {
+  allocator().free(ptr);
+}
+void empty_cache() {
+  allocator().release_cached();
+}
+AllocatorStats allocator_stats() {
+  return allocator().stats();
+}
 
 void copy_to_device(void* dst, const void* src, std::size_t bytes) {
   if (bytes == 0) return;
@@ -222,11 +238,15 @@ Stream::Stream() {
 Stream::~Stream() {
   if (handle_) (void)cudaStreamDestroy(static_cast<cudaStream_t>(handle_));  // no throw from a destructor
 }
-void Stream::synchronize() { FACET_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_))); }
+void Stream::synchronize() {
+  FACET_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_)));
+}
 
 StreamScope::StreamScope(Stream& stream) : previous_(this_thread_stream) {
   this_thread_stream = static_cast<cudaStream_t>(stream.handle());
 }
-StreamScope::~StreamScope() { this_thread_stream = static_cast<cudaStream_t>(previous_); }
+StreamScope::~StreamScope() {
+  this_thread_stream = static_cast<cudaStream_t>(previous_);
+}
 
 }  // namespace facet::cuda

@@ -3,14 +3,13 @@
 // reductions by butterfly shuffles (max, sum of exp, sum of logits), no shared memory and no atomics:
 //   m = max_c z_c,   S = sum_c exp(z_c - m),   p_c = exp(z_c - m) / S,   lse = m + log S
 //   loss = w_y * sum_c q_c (lse - z_c) = w_y * (lse - (1-eps) z_y - (eps/C) sum_c z_c)     (sum_c q_c = 1)
-// computed from lse, never from log of an underflowed p. Target -1 (or outside [0, C)): loss 0, probs written.
-// Backward is pointwise: dz_c += dloss * w_y * (p_c - q_c), q_c = (1-eps)[c == y] + eps/C.
+// computed from lse, never from log of an underflowed p. Target -1 (or outside [0, C)): loss 0, probs
+// written. Backward is pointwise: dz_c += dloss * w_y * (p_c - q_c), q_c = (1-eps)[c == y] + eps/C.
 // The CPU sums S in double; here it is float (a few ulp apart; see the parity tolerances).
-#include "kernels/softmax_ce.h"
-
 #include <cmath>
 
 #include "kernels/cuda/kernel_utils.h"
+#include "kernels/softmax_ce.h"
 
 namespace facet::cuda {
 
@@ -63,27 +62,30 @@ __global__ void softmax_ce_backward_kernel(float* dlogits, const float* dlosses,
   }
 }
 
-unsigned row_blocks(int B) { return unsigned((B + kRowsPerBlock - 1) / kRowsPerBlock); }
+unsigned row_blocks(int B) {
+  return unsigned((B + kRowsPerBlock - 1) / kRowsPerBlock);
+}
 }  // namespace
 
 void softmax_forward(float* probs, const float* logits, int B, int C) {
-  FACET_LAUNCH(softmax_rows_kernel, row_blocks(B), dim3(32 * kRowsPerBlock), 0, stream(), nullptr, probs, logits,
-               nullptr, nullptr, B, C, 0.0f);
+  FACET_LAUNCH(softmax_rows_kernel, row_blocks(B), dim3(32 * kRowsPerBlock), 0, stream(), nullptr, probs,
+               logits, nullptr, nullptr, B, C, 0.0f);
 }
 
 void softmax_cross_entropy_forward(float* losses, float* probs, const float* logits, const int32_t* targets,
                                    const float* class_weights, int B, int C, float label_smoothing) {
-  FACET_LAUNCH(softmax_rows_kernel, row_blocks(B), dim3(32 * kRowsPerBlock), 0, stream(), losses, probs, logits,
-               targets, class_weights, B, C, label_smoothing);
+  FACET_LAUNCH(softmax_rows_kernel, row_blocks(B), dim3(32 * kRowsPerBlock), 0, stream(), losses, probs,
+               logits, targets, class_weights, B, C, label_smoothing);
 }
 
-void softmax_cross_entropy_backward(float* dlogits, const float* dlosses, const float* probs, const int32_t* targets,
-                                    const float* class_weights, int B, int C, float label_smoothing) {
+void softmax_cross_entropy_backward(float* dlogits, const float* dlosses, const float* probs,
+                                    const int32_t* targets, const float* class_weights, int B, int C,
+                                    float label_smoothing) {
   if (!dlogits) return;
-  const float off = label_smoothing / float(C);  // q_c for c != y (the CPU's expressions)
+  const float off = label_smoothing / float(C);   // q_c for c != y (the CPU's expressions)
   const float on = 1.0f - label_smoothing + off;  // q_y
-  FACET_LAUNCH(softmax_ce_backward_kernel, grid_for(int64_t(B) * C), kBlock, 0, stream(), dlogits, dlosses, probs,
-               targets, class_weights, B, C, on, off);
+  FACET_LAUNCH(softmax_ce_backward_kernel, grid_for(int64_t(B) * C), kBlock, 0, stream(), dlogits, dlosses,
+               probs, targets, class_weights, B, C, on, off);
 }
 
 }  // namespace facet::cuda

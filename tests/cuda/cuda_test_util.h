@@ -1,5 +1,5 @@
 // Helpers for the CUDA tests: device arrays through facet::cuda's runtime (so every test also exercises the
-// caching allocator and the copies), with emulation switched on for the test process.
+// caching allocator and the copies), and the device check every test starts with.
 #pragma once
 
 #include <cstddef>
@@ -11,10 +11,18 @@
 
 namespace facet::test {
 
-// The emulated device exists only when asked for; every CUDA test asks first.
-inline void use_emulated_device() {
+// Every CUDA test starts here. The emulated build (test_cuda) switches the emulated device on, which must
+// then exist. The nvcc build (test_cuda_gpu: the same parity tests on facet_cuda) needs a GPU; without one
+// the test says that it was skipped and why, and returns false.
+inline bool cuda_device_or_skip() {
   facet::cuda::set_emulation_enabled(true);
-  REQUIRE(facet::cuda::available());
+  if (facet::cuda::emulated_build()) {
+    REQUIRE(facet::cuda::available());
+    return true;
+  }
+  if (facet::cuda::available()) return true;
+  WARN("skipped: " << facet::cuda::device_description() << " (test_cuda_gpu needs an NVIDIA GPU)");
+  return false;
 }
 
 // A device copy of a host vector (RAII); to_host() downloads it.

@@ -2,7 +2,6 @@
 // dynamic shared memory, and the errors a GPU would punish (partial barriers, bad masks, out-of-bounds shared
 // memory, bad launch configurations). The kernels here are tiny CUDA kernels compiled by g++ on the emulator.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -10,8 +9,8 @@
 #include "kernels/cuda/cuda_compat.h"
 #include "kernels/cuda/runtime.h"
 
-using facet::cuda::emu::KernelError;
 using Catch::Contains;
+using facet::cuda::emu::KernelError;
 
 namespace {
 
@@ -20,7 +19,8 @@ __global__ void write_indices(int* out, int* dims_ok) {
   const unsigned tx = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
   const unsigned per_block = blockDim.x * blockDim.y * blockDim.z;
   out[bx * per_block + tx] = int(bx * per_block + tx);
-  if (blockDim.x != 4 || blockDim.y != 3 || blockDim.z != 2 || gridDim.x != 3 || gridDim.y != 2 || gridDim.z != 2)
+  if (blockDim.x != 4 || blockDim.y != 3 || blockDim.z != 2 || gridDim.x != 3 || gridDim.y != 2 ||
+      gridDim.z != 2)
     *dims_ok = 0;
 }
 
@@ -151,21 +151,22 @@ TEST_CASE("emulator: dynamic shared memory has the launch's size", "[cuda][emula
   FACET_LAUNCH(reverse_dynamic, dim3(1), dim3(n), n * sizeof(float), nullptr, out.data(), in.data(), n);
   for (int t = 0; t < n; ++t) REQUIRE(out[t] == in[n - 1 - t]);
   // One float short: thread n-1 writes past the end.
-  REQUIRE_THROWS_WITH(FACET_LAUNCH(dynamic_oob, dim3(1), dim3(n), (n - 1) * sizeof(float), nullptr, out.data()),
-                      Contains("out-of-bounds shared memory access: buffer index 39 not in [0, 39)") &&
-                          Contains("dynamic_oob") && Contains("thread (39,0,0)"));
+  REQUIRE_THROWS_WITH(
+      FACET_LAUNCH(dynamic_oob, dim3(1), dim3(n), (n - 1) * sizeof(float), nullptr, out.data()),
+      Contains("out-of-bounds shared memory access: buffer index 39 not in [0, 39)") &&
+          Contains("dynamic_oob") && Contains("thread (39,0,0)"));
 }
 
 TEST_CASE("emulator: warp shuffles and ballot follow CUDA's lane rules", "[cuda][emulator]") {
   std::vector<int> down(32), up(32), xr(32), idx(32), down16(32);
   std::vector<unsigned> ballot(32);
-  FACET_LAUNCH(shuffles, dim3(1), dim3(32), 0, nullptr, down.data(), up.data(), xr.data(), idx.data(), down16.data(),
-               ballot.data());
+  FACET_LAUNCH(shuffles, dim3(1), dim3(32), 0, nullptr, down.data(), up.data(), xr.data(), idx.data(),
+               down16.data(), ballot.data());
   unsigned expected_ballot = 0;
   for (int t = 0; t < 32; t += 3) expected_ballot |= 1u << t;
   for (int t = 0; t < 32; ++t) {
     INFO("lane " << t);
-    CHECK(down[t] == 100 + (t + 3 < 32 ? t + 3 : t));      // out of range: own value
+    CHECK(down[t] == 100 + (t + 3 < 32 ? t + 3 : t));  // out of range: own value
     CHECK(up[t] == 100 + (t >= 2 ? t - 2 : t));
     CHECK(xr[t] == 100 + (t ^ 5));
     CHECK(idx[t] == 107);
@@ -204,7 +205,8 @@ TEST_CASE("emulator: atomics are atomic across blocks on several OS threads", "[
 
 TEST_CASE("emulator: a __syncthreads reached by part of the block is an error", "[cuda][emulator]") {
   std::vector<float> out(32);
-  REQUIRE_THROWS_AS(FACET_LAUNCH(early_return_then_sync, dim3(2), dim3(32), 0, nullptr, out.data()), KernelError);
+  REQUIRE_THROWS_AS(FACET_LAUNCH(early_return_then_sync, dim3(2), dim3(32), 0, nullptr, out.data()),
+                    KernelError);
   REQUIRE_THROWS_WITH(FACET_LAUNCH(early_return_then_sync, dim3(2), dim3(32), 0, nullptr, out.data()),
                       Contains("kernel 'early_return_then_sync'") && Contains("block (0,0,0)") &&
                           Contains("reached by 10 of 32 threads") && Contains("thread (10,0,0)"));
@@ -236,7 +238,8 @@ TEST_CASE("emulator: warp ops with lanes that are missing or exited are errors",
                       Contains("__shfl_xor_sync") && Contains("lane 31") && Contains("has exited"));
 }
 
-TEST_CASE("emulator: an error inside a kernel unwinds the block and the next launch works", "[cuda][emulator]") {
+TEST_CASE("emulator: an error inside a kernel unwinds the block and the next launch works",
+          "[cuda][emulator]") {
   std::vector<float> out(64, 0.0f);
   REQUIRE_THROWS_WITH(FACET_LAUNCH(throws_midway, dim3(3), dim3(64), 0, nullptr, out.data()),
                       Contains("thread (7,0,0): deliberate failure"));

@@ -1,21 +1,27 @@
-// Parity of every facet::cuda kernel (run on the CPU emulator) with its facet::cpu twin, on the shapes that
-// exercise the CUDA code paths the ops table (tests/kernels/test_ops_table.cpp, which also has a CUDA column)
-// does not reach: several 64x64 GEMM tiles with ragged edges, K not a multiple of the 16-deep step, split-K
-// weight gradients, several batch-norm splits per channel, multi-block reductions, softmax rows wider than a
-// warp, Philox counter blocks cut by odd offsets, the naive conv kernels, and the optimizer updates (no CPU twin
-// yet: compared with the formula of kernels/optim_update.h in double).
-// Gradients start non-zero, so every backward is checked to accumulate (+=).
+// Parity of every facet::cuda kernel with its facet::cpu twin, on the shapes that exercise the CUDA code
+// paths the ops table (tests/kernels/test_ops_table.cpp, which also has a CUDA column) does not reach:
+// several 64x64 GEMM tiles with ragged edges, K not a multiple of the 16-deep step, split-K weight gradients,
+// several batch-norm splits per channel, multi-block reductions, softmax rows wider than a warp, Philox
+// counter blocks cut by odd offsets, the naive conv kernels, and the optimizer updates (no CPU twin yet:
+// compared with the formula of kernels/optim_update.h in double). Gradients start non-zero, so every backward
+// is checked to accumulate (+=). Built twice: test_cuda runs it on the CPU emulator (facet_cuda_emu, every
+// machine), test_cuda_gpu on the nvcc-built kernels (facet_cuda, when nvcc is found), where it needs a GPU
+// and otherwise says it skipped.
 //
 // Tolerances (|cuda - cpu| <= atol + rtol*|cpu|), and why:
-//   bit-exact (0, 0): pointwise ops that are one rounding per element (relu, leakyrelu, add, mul, scale, fill,
-//                     accumulate, slice_columns), maxpool2d (forward, argmax, backward gather in the CPU's
-//                     order), dropout (mask and outputs), softmax-CE backward's unlabelled rows.
-//   1e-6 + 1e-6:      pointwise ops with a multiply-add that nvcc may fuse (axpy, mul/mse backward, CE backward).
-//   1e-5 + 1e-5:      softmax probabilities and CE losses (float vs the CPU's double sum of exp), sum, mse.
-//   1e-4 + 1e-4:      GEMM-based ops (sgemm, linear, conv2d forward and backward, naive conv): float sums in a
-//                     different order over up to a few hundred products of O(1) values; batch-norm.
+//   bit-exact (0, 0)  pointwise ops that are one rounding per element (relu, leakyrelu forward, add, mul,
+//                     scale, fill, accumulate, slice_columns, sum_backward), maxpool2d (forward, argmax,
+//                     backward gathered in the CPU's order), dropout (mask and output), softmax-CE
+//                     backward's unlabelled rows.
+//   1e-6 + 1e-6       pointwise ops with a multiply-add that nvcc may fuse (axpy, leakyrelu/mul/mse/dropout/
+//                     CE backward).
+//   1e-5 + 1e-5       softmax probabilities and CE losses (float vs the CPU's double sum of exp), sum,
+//                     sum_squares, mse.
+//   1e-4 + 1e-4       GEMM-based ops (sgemm, linear, conv2d forward and backward, implicit GEMM and naive):
+//                     float sums in another order over up to a few hundred products of O(1) values;
+//                     batchnorm2d (float Welford vs the CPU's double two-pass statistics).
+//   1e-6..1e-8 + 1e-5 SGD/Adam/max-norm against the header's formula evaluated in double.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -44,13 +50,15 @@ namespace {
 
 constexpr double kGemmTol = 1e-4;
 
-// ---- GEMM-based ------------------------------------------------------------------------------------------------
+// ---- GEMM-based
+// ------------------------------------------------------------------------------------------------
 
 void check_sgemm(bool ta, bool tb, int M, int N, int K, float alpha, float beta, int pad, uint64_t seed) {
-  INFO("sgemm transA=" << ta << " transB=" << tb << " M=" << M << " N=" << N << " K=" << K << " alpha=" << alpha
-                       << " beta=" << beta << " ld padding=" << pad);
+  INFO("sgemm transA=" << ta << " transB=" << tb << " M=" << M << " N=" << N << " K=" << K
+                       << " alpha=" << alpha << " beta=" << beta << " ld padding=" << pad);
   const int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
-  const Vec A = random_uniform(size_t(ta ? K : M) * lda, seed), B = random_uniform(size_t(tb ? N : K) * ldb, seed + 1);
+  const Vec A = random_uniform(size_t(ta ? K : M) * lda, seed),
+            B = random_uniform(size_t(tb ? N : K) * ldb, seed + 1);
   Vec C = random_uniform(size_t(M) * ldc, seed + 2);
   if (beta == 0.0f) C.assign(C.size(), std::numeric_limits<float>::quiet_NaN());  // must not be read
   Vec ref = C;
@@ -71,27 +79,31 @@ void check_conv2d(const facet::Conv2dDims& d, bool bias, uint64_t seed) {
                    << " S=" << d.S << " stride=" << d.stride << " pad=" << d.pad << " bias=" << bias);
   const size_t n_in = size_t(d.N) * d.C * d.H * d.W, n_w = size_t(d.K) * d.C * d.R * d.S;
   const size_t n_out = size_t(d.N) * d.K * d.P() * d.Q();
-  const Vec x = random_uniform(n_in, seed), w = random_uniform(n_w, seed + 1), b = random_uniform(size_t(d.K), seed + 2);
+  const Vec x = random_uniform(n_in, seed), w = random_uniform(n_w, seed + 1),
+            b = random_uniform(size_t(d.K), seed + 2);
   const Vec dy = random_uniform(n_out, seed + 3);
   const Vec gx0 = random_uniform(n_in, seed + 4), gw0 = random_uniform(n_w, seed + 5);
   const Vec gb0 = random_uniform(size_t(d.K), seed + 6);
 
   Vec y_ref(n_out), gx_ref = gx0, gw_ref = gw0, gb_ref = gb0;
   facet::cpu::conv2d_forward(y_ref.data(), x.data(), w.data(), bias ? b.data() : nullptr, d);
-  facet::cpu::conv2d_backward(gx_ref.data(), gw_ref.data(), bias ? gb_ref.data() : nullptr, dy.data(), x.data(),
-                              w.data(), d);
+  facet::cpu::conv2d_backward(gx_ref.data(), gw_ref.data(), bias ? gb_ref.data() : nullptr, dy.data(),
+                              x.data(), w.data(), d);
 
   for (auto algorithm : {facet::cuda::Conv2dAlgorithm::implicit_gemm, facet::cuda::Conv2dAlgorithm::naive}) {
     INFO((algorithm == facet::cuda::Conv2dAlgorithm::naive ? "naive direct kernels" : "implicit GEMM"));
     facet::cuda::set_conv2d_algorithm(algorithm);
     Dev<float> dx(x), dw(w), db(b), ddy(dy), out(n_out), gx(gx0), gw(gw0), gb(gb0);
     facet::cuda::conv2d_forward(out.get(), dx.get(), dw.get(), bias ? db.get() : nullptr, d);
-    facet::cuda::conv2d_backward(gx.get(), gw.get(), bias ? gb.get() : nullptr, ddy.get(), dx.get(), dw.get(), d);
+    facet::cuda::conv2d_backward(gx.get(), gw.get(), bias ? gb.get() : nullptr, ddy.get(), dx.get(), dw.get(),
+                                 d);
     CHECK_ALL_CLOSE(out.to_host(), y_ref, kGemmTol, kGemmTol);
     CHECK_ALL_CLOSE(gx.to_host(), gx_ref, kGemmTol, kGemmTol);
     CHECK_ALL_CLOSE(gw.to_host(), gw_ref, kGemmTol, kGemmTol);
-    if (bias) CHECK_ALL_CLOSE(gb.to_host(), gb_ref, kGemmTol, kGemmTol);
-    else CHECK_ALL_CLOSE(gb.to_host(), gb0, 0.0, 0.0);  // null dbias: untouched buffer stays as it was
+    if (bias)
+      CHECK_ALL_CLOSE(gb.to_host(), gb_ref, kGemmTol, kGemmTol);
+    else
+      CHECK_ALL_CLOSE(gb.to_host(), gb0, 0.0, 0.0);  // null dbias: untouched buffer stays as it was
     // Only the weight gradient wanted: the others are null and nothing else changes.
     Dev<float> gw_alone(gw0);
     facet::cuda::conv2d_backward(nullptr, gw_alone.get(), nullptr, ddy.get(), dx.get(), dw.get(), d);
@@ -104,7 +116,7 @@ void check_conv2d(const facet::Conv2dDims& d, bool bias, uint64_t seed) {
 
 TEST_CASE("cuda parity: sgemm over ragged 64x64 tiles, every transpose, alpha/beta, padded strides",
           "[cuda][parity]") {
-  facet::test::use_emulated_device();
+  if (!facet::test::cuda_device_or_skip()) return;
   uint64_t seed = 10;
   for (bool ta : {false, true})
     for (bool tb : {false, true}) check_sgemm(ta, tb, 67, 70, 35, 1.5f, 0.0f, 0, seed += 3);
@@ -114,16 +126,18 @@ TEST_CASE("cuda parity: sgemm over ragged 64x64 tiles, every transpose, alpha/be
 }
 
 TEST_CASE("cuda parity: linear forward and backward across GEMM tiles", "[cuda][parity]") {
-  facet::test::use_emulated_device();
+  if (!facet::test::cuda_device_or_skip()) return;
   for (const bool bias : {true, false}) {
     const int B = 65, IN = 37, OUT = 70;
     INFO("B=" << B << " IN=" << IN << " OUT=" << OUT << " bias=" << bias);
     const Vec x = random_uniform(size_t(B) * IN, 1), w = random_uniform(size_t(OUT) * IN, 2);
     const Vec b = random_uniform(size_t(OUT), 3), dy = random_uniform(size_t(B) * OUT, 4);
-    const Vec gx0 = random_uniform(x.size(), 5), gw0 = random_uniform(w.size(), 6), gb0 = random_uniform(b.size(), 7);
+    const Vec gx0 = random_uniform(x.size(), 5), gw0 = random_uniform(w.size(), 6),
+              gb0 = random_uniform(b.size(), 7);
     Vec y_ref(size_t(B) * OUT), gx_ref = gx0, gw_ref = gw0, gb_ref = gb0;
     facet::cpu::linear_forward(y_ref.data(), x.data(), w.data(), bias ? b.data() : nullptr, B, IN, OUT);
-    facet::cpu::linear_backward(gx_ref.data(), gw_ref.data(), gb_ref.data(), dy.data(), x.data(), w.data(), B, IN, OUT);
+    facet::cpu::linear_backward(gx_ref.data(), gw_ref.data(), gb_ref.data(), dy.data(), x.data(), w.data(), B,
+                                IN, OUT);
     Dev<float> dx(x), dw(w), db(b), ddy(dy), out(y_ref.size()), gx(gx0), gw(gw0), gb(gb0);
     facet::cuda::linear_forward(out.get(), dx.get(), dw.get(), bias ? db.get() : nullptr, B, IN, OUT);
     facet::cuda::linear_backward(gx.get(), gw.get(), gb.get(), ddy.get(), dx.get(), dw.get(), B, IN, OUT);
@@ -134,17 +148,21 @@ TEST_CASE("cuda parity: linear forward and backward across GEMM tiles", "[cuda][
   }
 }
 
-TEST_CASE("cuda parity: conv2d implicit GEMM (split-K, tile edges, strides) and naive kernels", "[cuda][parity]") {
-  facet::test::use_emulated_device();
-  check_conv2d({.N = 2, .C = 3, .H = 13, .W = 13, .K = 5, .R = 3, .S = 3, .stride = 1, .pad = 1}, true, 100);  // 3 K-slices
-  check_conv2d({.N = 1, .C = 2, .H = 9, .W = 7, .K = 70, .R = 3, .S = 3, .stride = 1, .pad = 1}, true, 200);  // 2 M-tiles
+TEST_CASE("cuda parity: conv2d implicit GEMM (split-K, tile edges, strides) and naive kernels",
+          "[cuda][parity]") {
+  if (!facet::test::cuda_device_or_skip()) return;
+  check_conv2d({.N = 2, .C = 3, .H = 13, .W = 13, .K = 5, .R = 3, .S = 3, .stride = 1, .pad = 1}, true,
+               100);  // 3 K-slices
+  check_conv2d({.N = 1, .C = 2, .H = 9, .W = 7, .K = 70, .R = 3, .S = 3, .stride = 1, .pad = 1}, true,
+               200);  // 2 M-tiles
   check_conv2d({.N = 2, .C = 3, .H = 11, .W = 10, .K = 4, .R = 5, .S = 5, .stride = 3, .pad = 2}, false, 300);
   check_conv2d({.N = 3, .C = 5, .H = 8, .W = 9, .K = 3, .R = 2, .S = 3, .stride = 2, .pad = 0}, true, 400);
-  check_conv2d({.N = 2, .C = 30, .H = 4, .W = 5, .K = 6, .R = 3, .S = 3, .stride = 1, .pad = 1}, true, 500);  // CRS 270
+  check_conv2d({.N = 2, .C = 30, .H = 4, .W = 5, .K = 6, .R = 3, .S = 3, .stride = 1, .pad = 1}, true,
+               500);  // CRS 270
 }
 
 TEST_CASE("cuda parity: batchnorm2d with several Welford splits per channel", "[cuda][parity]") {
-  facet::test::use_emulated_device();
+  if (!facet::test::cuda_device_or_skip()) return;
   const double tol = 1e-4;
   struct Shape {
     int N, C, HW;
@@ -162,18 +180,21 @@ TEST_CASE("cuda parity: batchnorm2d with several Welford splits per channel", "[
     const float* g = s.affine ? gamma.data() : nullptr;
     const float* b = s.affine ? beta.data() : nullptr;
 
-    Vec y_ref(n), mean_ref(static_cast<size_t>(C)), rstd_ref(static_cast<size_t>(C)), rm_ref = rm0, rv_ref = rv0, ye_ref(n);
-    facet::cpu::batchnorm2d_forward_train(y_ref.data(), mean_ref.data(), rstd_ref.data(), rm_ref.data(), rv_ref.data(),
-                                          x.data(), g, b, N, C, HW, 0.1f, 1e-5f);
-    facet::cpu::batchnorm2d_forward_eval(ye_ref.data(), x.data(), g, b, rm0.data(), rv0.data(), N, C, HW, 1e-5f);
+    Vec y_ref(n), mean_ref(static_cast<size_t>(C)), rstd_ref(static_cast<size_t>(C)), rm_ref = rm0,
+                                                                                      rv_ref = rv0, ye_ref(n);
+    facet::cpu::batchnorm2d_forward_train(y_ref.data(), mean_ref.data(), rstd_ref.data(), rm_ref.data(),
+                                          rv_ref.data(), x.data(), g, b, N, C, HW, 0.1f, 1e-5f);
+    facet::cpu::batchnorm2d_forward_eval(ye_ref.data(), x.data(), g, b, rm0.data(), rv0.data(), N, C, HW,
+                                         1e-5f);
     Vec gx_ref = gx0, gg_ref = gg0, gb_ref = gb0;
     facet::cpu::batchnorm2d_backward(gx_ref.data(), gg_ref.data(), gb_ref.data(), dy.data(), x.data(), g,
                                      mean_ref.data(), rstd_ref.data(), N, C, HW);
 
-    Dev<float> dx(x), dgam(gamma), dbet(beta), out(n), mean(static_cast<size_t>(C)), rstd(static_cast<size_t>(C)), rm(rm0), rv(rv0), eval(n);
+    Dev<float> dx(x), dgam(gamma), dbet(beta), out(n), mean(static_cast<size_t>(C)),
+        rstd(static_cast<size_t>(C)), rm(rm0), rv(rv0), eval(n);
     facet::cuda::batchnorm2d_forward_train(out.get(), mean.get(), rstd.get(), rm.get(), rv.get(), dx.get(),
-                                           s.affine ? dgam.get() : nullptr, s.affine ? dbet.get() : nullptr, N, C, HW,
-                                           0.1f, 1e-5f);
+                                           s.affine ? dgam.get() : nullptr, s.affine ? dbet.get() : nullptr,
+                                           N, C, HW, 0.1f, 1e-5f);
     facet::cuda::batchnorm2d_forward_eval(eval.get(), dx.get(), s.affine ? dgam.get() : nullptr,
                                           s.affine ? dbet.get() : nullptr, Dev<float>(rm0).get(),
                                           Dev<float>(rv0).get(), N, C, HW, 1e-5f);
@@ -186,8 +207,8 @@ TEST_CASE("cuda parity: batchnorm2d with several Welford splits per channel", "[
 
     // Backward from the CPU's saved statistics, so only the backward kernels are compared.
     Dev<float> ddy(dy), dmean(mean_ref), drstd(rstd_ref), gx(gx0), gg(gg0), gb(gb0);
-    facet::cuda::batchnorm2d_backward(gx.get(), gg.get(), gb.get(), ddy.get(), dx.get(), s.affine ? dgam.get() : nullptr,
-                                      dmean.get(), drstd.get(), N, C, HW);
+    facet::cuda::batchnorm2d_backward(gx.get(), gg.get(), gb.get(), ddy.get(), dx.get(),
+                                      s.affine ? dgam.get() : nullptr, dmean.get(), drstd.get(), N, C, HW);
     CHECK_ALL_CLOSE(gx.to_host(), gx_ref, tol, tol);
     CHECK_ALL_CLOSE(gg.to_host(), gg_ref, tol, tol);
     CHECK_ALL_CLOSE(gb.to_host(), gb_ref, tol, tol);
@@ -195,7 +216,7 @@ TEST_CASE("cuda parity: batchnorm2d with several Welford splits per channel", "[
 }
 
 TEST_CASE("cuda parity: maxpool2d bit-exact, overlapping windows, padding, ties and NaN", "[cuda][parity]") {
-  facet::test::use_emulated_device();
+  if (!facet::test::cuda_device_or_skip()) return;
   struct Case {
     facet::Pool2dDims d;
     bool ties;
@@ -228,13 +249,14 @@ TEST_CASE("cuda parity: maxpool2d bit-exact, overlapping windows, padding, ties 
 }
 
 TEST_CASE("cuda parity: dropout masks and outputs bit-exact for odd offsets and lengths", "[cuda][parity]") {
-  facet::test::use_emulated_device();
+  if (!facet::test::cuda_device_or_skip()) return;
   for (const uint64_t offset : {0ull, 1ull, 2ull, 3ull, 5ull, 4000000007ull, (1ull << 32) - 2})
     for (const int64_t n : {1, 2, 3, 7, 1001}) {
       const float p = 0.37f;
       const uint64_t seed = 0xC0FFEEull + offset;
       INFO("offset=" << offset << " n=" << n);
-      const Vec x = random_uniform(size_t(n), 41), dy = random_uniform(size_t(n), 42), gx0 = random_uniform(size_t(n), 43);
+      const Vec x = random_uniform(size_t(n), 41), dy = random_uniform(size_t(n), 42),
+                gx0 = random_uniform(size_t(n), 43);
       Vec y_ref(static_cast<size_t>(n)), gx_ref = gx0;
       std::vector<uint8_t> mask_ref(static_cast<size_t>(n));
       facet::cpu::dropout_forward(y_ref.data(), mask_ref.data(), x.data(), n, p, seed, offset);
@@ -251,16 +273,18 @@ TEST_CASE("cuda parity: dropout masks and outputs bit-exact for odd offsets and 
 
 TEST_CASE("cuda parity: softmax and cross-entropy, rows wider than a warp, -1 and out-of-range targets",
           "[cuda][parity]") {
-  facet::test::use_emulated_device();
+  if (!facet::test::cuda_device_or_skip()) return;
   struct Case {
     int B, C;
     float eps;
     bool weighted;
   };
-  for (const Case c : {Case{9, 40, 0.1f, true}, Case{6, 1, 0.0f, false}, Case{5, 33, 0.0f, false}, Case{4, 7, 0.2f, true}}) {
+  for (const Case c :
+       {Case{9, 40, 0.1f, true}, Case{6, 1, 0.0f, false}, Case{5, 33, 0.0f, false}, Case{4, 7, 0.2f, true}}) {
     INFO("B=" << c.B << " C=" << c.C << " label_smoothing=" << c.eps << " weighted=" << c.weighted);
     const size_t n = size_t(c.B) * c.C;
-    const Vec z = random_uniform(n, 51, -8.0f, 8.0f), dl = random_uniform(size_t(c.B), 52), gz0 = random_uniform(n, 53);
+    const Vec z = random_uniform(n, 51, -8.0f, 8.0f), dl = random_uniform(size_t(c.B), 52),
+              gz0 = random_uniform(n, 53);
     const Vec wts = random_uniform(size_t(c.C), 54, 0.5f, 2.0f);
     std::vector<int32_t> y(size_t(c.B));
     for (int b = 0; b < c.B; ++b) y[size_t(b)] = (b * 7 + 3) % c.C;
@@ -268,15 +292,19 @@ TEST_CASE("cuda parity: softmax and cross-entropy, rows wider than a warp, -1 an
     if (c.B > 2) y[2] = c.C;  // out of range: treated as unlabelled, as on the CPU
     const float* w = c.weighted ? wts.data() : nullptr;
     Vec loss_ref(size_t(c.B)), p_ref(n), sm_ref(n), gz_ref = gz0;
-    facet::cpu::softmax_cross_entropy_forward(loss_ref.data(), p_ref.data(), z.data(), y.data(), w, c.B, c.C, c.eps);
+    facet::cpu::softmax_cross_entropy_forward(loss_ref.data(), p_ref.data(), z.data(), y.data(), w, c.B, c.C,
+                                              c.eps);
     facet::cpu::softmax_forward(sm_ref.data(), z.data(), c.B, c.C);
-    facet::cpu::softmax_cross_entropy_backward(gz_ref.data(), dl.data(), p_ref.data(), y.data(), w, c.B, c.C, c.eps);
+    facet::cpu::softmax_cross_entropy_backward(gz_ref.data(), dl.data(), p_ref.data(), y.data(), w, c.B, c.C,
+                                               c.eps);
     Dev<float> dz(z), loss(size_t(c.B), 99.0f), probs(n), sm(n), ddl(dl), gz(gz0), dw(wts);
     Dev<int32_t> dy(y);
     const float* dwp = c.weighted ? dw.get() : nullptr;
-    facet::cuda::softmax_cross_entropy_forward(loss.get(), probs.get(), dz.get(), dy.get(), dwp, c.B, c.C, c.eps);
+    facet::cuda::softmax_cross_entropy_forward(loss.get(), probs.get(), dz.get(), dy.get(), dwp, c.B, c.C,
+                                               c.eps);
     facet::cuda::softmax_forward(sm.get(), dz.get(), c.B, c.C);
-    facet::cuda::softmax_cross_entropy_backward(gz.get(), ddl.get(), probs.get(), dy.get(), dwp, c.B, c.C, c.eps);
+    facet::cuda::softmax_cross_entropy_backward(gz.get(), ddl.get(), probs.get(), dy.get(), dwp, c.B, c.C,
+                                                c.eps);
     CHECK_ALL_CLOSE(loss.to_host(), loss_ref, 1e-5, 1e-5);
     CHECK_ALL_CLOSE(probs.to_host(), p_ref, 1e-5, 1e-5);
     CHECK_ALL_CLOSE(sm.to_host(), sm_ref, 1e-5, 1e-5);
@@ -287,10 +315,11 @@ TEST_CASE("cuda parity: softmax and cross-entropy, rows wider than a warp, -1 an
 }
 
 TEST_CASE("cuda parity: multi-block reductions (sum, sum_squares, mse)", "[cuda][parity]") {
-  facet::test::use_emulated_device();
+  if (!facet::test::cuda_device_or_skip()) return;
   for (const int64_t n : {int64_t(0), int64_t(1), int64_t(100003)}) {
     INFO("n=" << n);
-    const Vec x = random_uniform(size_t(n), 61), t = random_uniform(size_t(n), 62), g0 = random_uniform(size_t(n), 63);
+    const Vec x = random_uniform(size_t(n), 61), t = random_uniform(size_t(n), 62),
+              g0 = random_uniform(size_t(n), 63);
     float s_ref = 0, ss_ref = 0, mse_ref = 0;
     facet::cpu::sum_forward(&s_ref, x.data(), n);
     facet::cpu::sum_squares(&ss_ref, x.data(), n);
@@ -311,9 +340,10 @@ TEST_CASE("cuda parity: multi-block reductions (sum, sum_squares, mse)", "[cuda]
 }
 
 TEST_CASE("cuda parity: pointwise ops and activations bit-exact", "[cuda][parity]") {
-  facet::test::use_emulated_device();
+  if (!facet::test::cuda_device_or_skip()) return;
   const int64_t n = 1537;  // 6 blocks of 256 and a ragged end
-  const Vec a = random_uniform(size_t(n), 71), b = random_uniform(size_t(n), 72), d = random_uniform(size_t(n), 73);
+  const Vec a = random_uniform(size_t(n), 71), b = random_uniform(size_t(n), 72),
+            d = random_uniform(size_t(n), 73);
   auto cpu = [&](auto fn) {
     Vec out = random_uniform(size_t(n), 74);
     fn(out.data());
@@ -331,8 +361,9 @@ TEST_CASE("cuda parity: pointwise ops and activations bit-exact", "[cuda][parity
                   cpu([&](float* o) { cpu::relu_backward(o, d.data(), a.data(), n); }), 0.0, 0.0);
   CHECK_ALL_CLOSE(gpu([&](float* o, float* x, float*, float*) { cuda::leakyrelu_forward(o, x, n, 0.1f); }),
                   cpu([&](float* o) { cpu::leakyrelu_forward(o, a.data(), n, 0.1f); }), 0.0, 0.0);
-  CHECK_ALL_CLOSE(gpu([&](float* o, float* x, float*, float* g) { cuda::leakyrelu_backward(o, g, x, n, 0.1f); }),
-                  cpu([&](float* o) { cpu::leakyrelu_backward(o, d.data(), a.data(), n, 0.1f); }), 1e-6, 1e-6);
+  CHECK_ALL_CLOSE(
+      gpu([&](float* o, float* x, float*, float* g) { cuda::leakyrelu_backward(o, g, x, n, 0.1f); }),
+      cpu([&](float* o) { cpu::leakyrelu_backward(o, d.data(), a.data(), n, 0.1f); }), 1e-6, 1e-6);
   CHECK_ALL_CLOSE(gpu([&](float* o, float* x, float* y, float*) { cuda::add_forward(o, x, y, n); }),
                   cpu([&](float* o) { cpu::add_forward(o, a.data(), b.data(), n); }), 0.0, 0.0);
   CHECK_ALL_CLOSE(gpu([&](float* o, float* x, float* y, float*) { cuda::mul_forward(o, x, y, n); }),
@@ -352,10 +383,10 @@ TEST_CASE("cuda parity: pointwise ops and activations bit-exact", "[cuda][parity
     INFO("mul_backward gradients wanted: " << (which == 0 ? "both" : which == 1 ? "da only" : "db only"));
     Vec da_ref = random_uniform(size_t(n), 75), db_ref = random_uniform(size_t(n), 76);
     Dev<float> dda(da_ref), ddb(db_ref), dd(d), da(a), db(b);
-    facet::cpu::mul_backward(which != 2 ? da_ref.data() : nullptr, which != 1 ? db_ref.data() : nullptr, d.data(),
-                             a.data(), b.data(), n);
-    facet::cuda::mul_backward(which != 2 ? dda.get() : nullptr, which != 1 ? ddb.get() : nullptr, dd.get(), da.get(),
-                              db.get(), n);
+    facet::cpu::mul_backward(which != 2 ? da_ref.data() : nullptr, which != 1 ? db_ref.data() : nullptr,
+                             d.data(), a.data(), b.data(), n);
+    facet::cuda::mul_backward(which != 2 ? dda.get() : nullptr, which != 1 ? ddb.get() : nullptr, dd.get(),
+                              da.get(), db.get(), n);
     CHECK_ALL_CLOSE(dda.to_host(), da_ref, 1e-6, 1e-6);
     CHECK_ALL_CLOSE(ddb.to_host(), db_ref, 1e-6, 1e-6);
   }
@@ -372,10 +403,12 @@ TEST_CASE("cuda parity: pointwise ops and activations bit-exact", "[cuda][parity
   CHECK_ALL_CLOSE(gs.to_host(), gs_ref, 0.0, 0.0);
 }
 
-// ---- optimizer updates: no CPU twin yet, so the formula of kernels/optim_update.h in double -----------------------
+// ---- optimizer updates: no CPU twin yet, so the formula of kernels/optim_update.h in double
+// -----------------------
 
-TEST_CASE("cuda parity: SGD and Adam updates and max-norm rows against the header's formulas", "[cuda][parity]") {
-  facet::test::use_emulated_device();
+TEST_CASE("cuda parity: SGD and Adam updates and max-norm rows against the header's formulas",
+          "[cuda][parity]") {
+  if (!facet::test::cuda_device_or_skip()) return;
   const int64_t n = 777;
   const Vec p0 = random_uniform(size_t(n), 81), g = random_uniform(size_t(n), 82);
   const Vec m0 = random_uniform(size_t(n), 83, -0.1f, 0.1f), v0 = random_uniform(size_t(n), 84, 0.0f, 0.05f);
@@ -394,7 +427,8 @@ TEST_CASE("cuda parity: SGD and Adam updates and max-norm rows against the heade
         p[i] -= lr * gi;
       }
       Dev<float> dp(p0), dv(m0), dg(g);
-      facet::cuda::sgd_update(dp.get(), momentum != 0.0f ? dv.get() : nullptr, dg.get(), n, lr, momentum, wd, nesterov);
+      facet::cuda::sgd_update(dp.get(), momentum != 0.0f ? dv.get() : nullptr, dg.get(), n, lr, momentum, wd,
+                              nesterov);
       CHECK_ALL_CLOSE(dp.to_host(), p, 1e-6, 1e-5);
       if (momentum != 0.0f) CHECK_ALL_CLOSE(dv.to_host(), v, 1e-6, 1e-5);
     }
@@ -406,21 +440,26 @@ TEST_CASE("cuda parity: SGD and Adam updates and max-norm rows against the heade
       std::vector<double> p(p0.begin(), p0.end()), m(m0.begin(), m0.end()), v(v0.begin(), v0.end());
       for (size_t i = 0; i < size_t(n); ++i) {
         double gi = g[i];
-        if (decoupled) p[i] *= 1.0 - double(lr) * wd;
-        else gi += wd * p[i];
+        if (decoupled)
+          p[i] *= 1.0 - double(lr) * wd;
+        else
+          gi += wd * p[i];
         m[i] = b1 * m[i] + (1 - b1) * gi;
         v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-        const double mhat = m[i] / (1 - std::pow(b1, double(step))), vhat = v[i] / (1 - std::pow(b2, double(step)));
+        const double mhat = m[i] / (1 - std::pow(b1, double(step))),
+                     vhat = v[i] / (1 - std::pow(b2, double(step)));
         p[i] -= lr * mhat / (std::sqrt(vhat) + eps);
       }
       Dev<float> dp(p0), dm(m0), dv(v0), dg(g);
-      facet::cuda::adam_update(dp.get(), dm.get(), dv.get(), dg.get(), n, lr, 0.9f, 0.999f, 1e-8f, wd, decoupled, step);
+      facet::cuda::adam_update(dp.get(), dm.get(), dv.get(), dg.get(), n, lr, 0.9f, 0.999f, 1e-8f, wd,
+                               decoupled, step);
       CHECK_ALL_CLOSE(dp.to_host(), p, 1e-6, 1e-5);
       CHECK_ALL_CLOSE(dm.to_host(), m, 1e-7, 1e-5);
       CHECK_ALL_CLOSE(dv.to_host(), v, 1e-8, 1e-5);
     }
 
-  {  // max_norm_rows: 11 rows (two blocks of 8 warps), 45 columns (> one warp), rows on both sides of the limit
+  {  // max_norm_rows: 11 rows (two blocks of 8 warps), 45 columns (> one warp), rows on both sides of the
+     // limit
     const int rows = 11, cols = 45;
     const float max_norm = 2.5f;
     Vec w = random_uniform(size_t(rows) * cols, 85);

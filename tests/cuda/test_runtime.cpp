@@ -1,7 +1,6 @@
 // facet::cuda's runtime (kernels/cuda/runtime.h) on the emulated build: the "no CUDA device" error when
 // emulation is off, the caching allocator, copies, streams, and CUDA errors naming file and line.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -18,7 +17,8 @@ TEST_CASE("runtime: without emulation there is no device, and the error says wha
   cuda::set_emulation_enabled(false);
   CHECK_FALSE(cuda::available());
   CHECK_THAT(cuda::device_description(), Contains("no CUDA device"));
-  REQUIRE_THROWS_WITH(cuda::device_alloc(16), Contains("no CUDA device") && Contains("FACET_CUDA_EMULATE=1") &&
+  REQUIRE_THROWS_WITH(cuda::device_alloc(16), Contains("no CUDA device") &&
+                                                  Contains("FACET_CUDA_EMULATE=1") &&
                                                   Contains("--device cpu"));
   REQUIRE_THROWS_WITH(cuda::Stream(), Contains("no CUDA device"));
   cuda::set_emulation_enabled(true);
@@ -67,7 +67,7 @@ TEST_CASE("runtime: the caching allocator reuses freed blocks of the same bin", 
 
   cuda::device_free(b);
   cuda::device_free(c);
-  cuda::device_free(nullptr);  // ignored
+  cuda::device_free(nullptr);                                                           // ignored
   REQUIRE_THROWS_WITH(cuda::device_free(c), Contains("not returned by device_alloc"));  // freed twice
   int on_stack = 0;
   REQUIRE_THROWS_WITH(cuda::device_free(&on_stack), Contains("not returned by device_alloc"));
@@ -116,7 +116,7 @@ TEST_CASE("runtime: copies host -> device -> device -> host on a stream", "[cuda
 
 TEST_CASE("runtime: a failing CUDA call throws with file, line, call and CUDA's error", "[cuda][runtime]") {
   cuda::set_emulation_enabled(true);
-  REQUIRE_THROWS_WITH(FACET_CUDA_CHECK(cudaSetDevice(5)),
-                      Contains("tests/cuda/test_runtime.cpp:") && Contains("cudaSetDevice(5) failed") &&
-                          Contains("cudaErrorInvalidDevice"));
+  REQUIRE_THROWS_WITH(FACET_CUDA_CHECK(cudaSetDevice(5)), Contains("tests/cuda/test_runtime.cpp:") &&
+                                                              Contains("cudaSetDevice(5) failed") &&
+                                                              Contains("cudaErrorInvalidDevice"));
 }

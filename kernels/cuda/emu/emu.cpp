@@ -1,6 +1,6 @@
-// The emulator's scheduler (one block's CUDA threads as Boost.Context fibers on one OS thread; blocks one after
-// another, or spread over OpenMP threads on request), its error reports, and the emulated CUDA runtime API.
-// Design notes: emu.h.
+// The emulator's scheduler (one block's CUDA threads as Boost.Context fibers on one OS thread; blocks one
+// after another, or spread over OpenMP threads on request), its error reports, and the emulated CUDA runtime
+// API. Design notes: emu.h.
 #include "kernels/cuda/emu/emu.h"
 
 #include <sys/mman.h>
@@ -67,7 +67,7 @@ struct PooledStack {  // Boost.Context's StackAllocator concept over the thread'
   void deallocate(ctx::stack_context& sc) { stack_pool.deallocate(sc); }
 };
 
-// ---- the state of one block --------------------------------------------------------------------------------
+// ---- the state of one block -------------------------------------------------------------------------------
 enum class Waiting { no, at_syncthreads, at_warp_op };
 
 struct Block;
@@ -143,36 +143,42 @@ Thread& current(const char* what) {
   return *running;
 }
 
-void yield(Thread& t) { t.back = std::move(t.back).resume(); }
+void yield(Thread& t) {
+  t.back = std::move(t.back).resume();
+}
 
 // Called by the scheduler when a whole round of the block's fibers made no progress: every live thread
 // waits for something that can no longer happen. Says which threads wait where, and why it cannot complete.
 [[noreturn]] void report_stall(const Block& b) {
   std::vector<const Thread*> at_barrier, at_warp, exited;
   for (const Thread& t : b.threads) {
-    if (t.finished) exited.push_back(&t);
-    else if (t.waiting == Waiting::at_syncthreads) at_barrier.push_back(&t);
-    else at_warp.push_back(&t);
+    if (t.finished)
+      exited.push_back(&t);
+    else if (t.waiting == Waiting::at_syncthreads)
+      at_barrier.push_back(&t);
+    else
+      at_warp.push_back(&t);
   }
   const std::size_t n = b.threads.size();
   std::ostringstream msg;
   msg << block_prefix(b) << ": ";
   if (!at_barrier.empty() && !exited.empty()) {
-    msg << "__syncthreads() at " << where_str(b.barrier_site) << " was reached by " << at_barrier.size() << " of "
-        << n << " threads; " << exited.size() << " exited without reaching it (first: thread "
-        << xyz(exited.front()->thread_idx) << "). Every thread of a block must reach the same __syncthreads() "
+    msg << "__syncthreads() at " << where_str(b.barrier_site) << " was reached by " << at_barrier.size()
+        << " of " << n << " threads; " << exited.size() << " exited without reaching it (first: thread "
+        << xyz(exited.front()->thread_idx)
+        << "). Every thread of a block must reach the same __syncthreads() "
         << "(on a GPU this hangs or corrupts shared memory): move the early return after the barrier.";
   } else if (!at_barrier.empty() && !at_warp.empty()) {
     const Thread& w = *at_warp.front();
-    msg << "deadlock: " << at_barrier.size() << " threads wait at __syncthreads() at " << where_str(b.barrier_site)
-        << " while " << at_warp.size() << " wait at " << w.wait_what << " at " << where_str(w.wait_site)
-        << " (first: thread " << xyz(w.thread_idx) << ").";
+    msg << "deadlock: " << at_barrier.size() << " threads wait at __syncthreads() at "
+        << where_str(b.barrier_site) << " while " << at_warp.size() << " wait at " << w.wait_what << " at "
+        << where_str(w.wait_site) << " (first: thread " << xyz(w.thread_idx) << ").";
   } else if (!at_warp.empty()) {
     const Thread& w = *at_warp.front();
     const Warp& warp = b.warps[w.warp];
     const unsigned missing = warp.mask & ~warp.arrived;
-    msg << w.wait_what << " at " << where_str(w.wait_site) << " with mask " << hex(warp.mask) << " in warp " << w.warp
-        << ": lanes " << hex(missing) << " never arrive";
+    msg << w.wait_what << " at " << where_str(w.wait_site) << " with mask " << hex(warp.mask) << " in warp "
+        << w.warp << ": lanes " << hex(missing) << " never arrive";
     for (unsigned l = 0; l < 32; ++l) {
       if (!(missing >> l & 1u)) continue;
       const Thread& m = b.threads[w.warp * 32 + l];
@@ -191,9 +197,10 @@ void validate_launch(const LaunchSite& site, dim3 grid, dim3 block, std::size_t 
   const unsigned long long threads = 1ull * block.x * block.y * block.z;
   std::string bad;
   if (threads == 0 || threads > 1024 || block.x > 1024 || block.y > 1024 || block.z > 64)
-    bad = "block (" + std::to_string(block.x) + "," + std::to_string(block.y) + "," + std::to_string(block.z) +
-          ") is not 1..1024 threads with x,y <= 1024 and z <= 64";
-  else if (grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
+    bad = "block (" + std::to_string(block.x) + "," + std::to_string(block.y) + "," +
+          std::to_string(block.z) + ") is not 1..1024 threads with x,y <= 1024 and z <= 64";
+  else if (grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 0x7fffffffu || grid.y > 65535 ||
+           grid.z > 65535)
     bad = "grid (" + std::to_string(grid.x) + "," + std::to_string(grid.y) + "," + std::to_string(grid.z) +
           ") is empty or too large (x < 2^31, y and z <= 65535)";
   else if (shared_bytes > 48 * 1024)
@@ -297,7 +304,7 @@ int emulator_threads(unsigned long long blocks) {
 
 }  // namespace
 
-// ---- errors ---------------------------------------------------------------------------------------------------
+// ---- errors -----------------------------------------------------------------------------------------------
 void outside_kernel(const char* what) {
   throw KernelError(std::string("CUDA emulator: ") + what +
                     " used outside a kernel (only code run by facet::cuda launch/FACET_LAUNCH sees it)");
@@ -309,24 +316,25 @@ void fail(const std::string& what) {
 }
 
 void shared_out_of_bounds(const char* name, long long index, std::size_t extent, int dimension) {
-  fail("out-of-bounds shared memory access: " + std::string(name) + (dimension ? " dimension " + std::to_string(dimension) : "") +
-       " index " + std::to_string(index) + " not in [0, " + std::to_string(extent) + ")");
+  fail("out-of-bounds shared memory access: " + std::string(name) +
+       (dimension ? " dimension " + std::to_string(dimension) : "") + " index " + std::to_string(index) +
+       " not in [0, " + std::to_string(extent) + ")");
 }
 
 void shuffle_source_not_in_mask(const char* what, const std::source_location& where, int src, unsigned mask) {
-  fail(std::string(what) + " at " + where_str(where) + " reads lane " + std::to_string(src) + ", which is not in mask " +
-       hex(mask) + " (its value is undefined on a GPU)");
+  fail(std::string(what) + " at " + where_str(where) + " reads lane " + std::to_string(src) +
+       ", which is not in mask " + hex(mask) + " (its value is undefined on a GPU)");
 }
 
-// ---- synchronisation ------------------------------------------------------------------------------------------
+// ---- synchronisation --------------------------------------------------------------------------------------
 void syncthreads(const std::source_location& where) {
   Thread& t = current("__syncthreads");
   Block& b = *t.block;
   if (b.barrier_arrived == 0) {
     b.barrier_site = where;
   } else if (!same_site(b.barrier_site, where)) {
-    fail("threads of one block are at different __syncthreads() calls (" + where_str(b.barrier_site) + " and " +
-         where_str(where) + "); all must reach the same one");
+    fail("threads of one block are at different __syncthreads() calls (" + where_str(b.barrier_site) +
+         " and " + where_str(where) + "); all must reach the same one");
   }
   const unsigned generation = b.barrier_generation;
   t.waiting = Waiting::at_syncthreads;
@@ -347,8 +355,9 @@ void warp_barrier(unsigned mask, const char* what, const std::source_location& w
   Block& b = *t.block;
   Warp& w = b.warps[t.warp];
   const unsigned bit = 1u << t.lane;
-  if (!(mask & bit)) fail(std::string(what) + " at " + where_str(where) + ": the calling lane " +
-                          std::to_string(t.lane) + " is not in its mask " + hex(mask));
+  if (!(mask & bit))
+    fail(std::string(what) + " at " + where_str(where) + ": the calling lane " + std::to_string(t.lane) +
+         " is not in its mask " + hex(mask));
   if (mask & ~w.present)
     fail(std::string(what) + " at " + where_str(where) + ": mask " + hex(mask) + " names lanes " +
          hex(mask & ~w.present) + " that do not exist (the block has " + std::to_string(b.threads.size()) +
@@ -359,7 +368,8 @@ void warp_barrier(unsigned mask, const char* what, const std::source_location& w
     w.site = where;
   } else if (w.mask != mask || !same_site(w.site, where)) {
     fail("lanes of warp " + std::to_string(t.warp) + " are at different warp ops: " + w.what + " at " +
-         where_str(w.site) + " mask " + hex(w.mask) + " and " + what + " at " + where_str(where) + " mask " + hex(mask));
+         where_str(w.site) + " mask " + hex(w.mask) + " and " + what + " at " + where_str(where) + " mask " +
+         hex(mask));
   }
   const unsigned generation = w.generation;
   t.waiting = Waiting::at_warp_op;
@@ -376,7 +386,9 @@ void warp_barrier(unsigned mask, const char* what, const std::source_location& w
   t.waiting = Waiting::no;
 }
 
-unsigned lane_id() { return current("lane_id").lane; }
+unsigned lane_id() {
+  return current("lane_id").lane;
+}
 unsigned warp_lanes_present() {
   const Thread& t = current("warp_lanes_present");
   return t.block->warps[t.warp].present;
@@ -387,7 +399,7 @@ uint64_t* warp_exchange_slots() {
   return w.slots[w.generation & 1u];
 }
 
-// ---- shared memory --------------------------------------------------------------------------------------------
+// ---- shared memory ----------------------------------------------------------------------------------------
 void register_static_shared(void* data, std::size_t bytes) {
   std::memset(data, 0xFF, bytes);
   static_shared.emplace_back(data, bytes);
@@ -399,10 +411,11 @@ void* dynamic_shared_memory(std::size_t* bytes) {
   return b.dynamic_shared.data();
 }
 
-// ---- launching ------------------------------------------------------------------------------------------------
+// ---- launching --------------------------------------------------------------------------------------------
 void run_grid(const LaunchSite& site, dim3 grid, dim3 block, std::size_t shared_bytes, KernelBody body) {
-  if (running) throw KernelError("CUDA emulator: kernel '" + std::string(site.kernel) +
-                                 "' launched from inside a kernel (dynamic parallelism is not emulated)");
+  if (running)
+    throw KernelError("CUDA emulator: kernel '" + std::string(site.kernel) +
+                      "' launched from inside a kernel (dynamic parallelism is not emulated)");
   validate_launch(site, grid, block, shared_bytes);
   const unsigned long long blocks = 1ull * grid.x * grid.y * grid.z;
   std::exception_ptr first_error;
@@ -411,7 +424,8 @@ void run_grid(const LaunchSite& site, dim3 grid, dim3 block, std::size_t shared_
   std::atomic<bool> failed{false};
   auto run_one = [&](unsigned long long i) {
     if (failed.load(std::memory_order_relaxed)) return;
-    const uint3 index{unsigned(i % grid.x), unsigned(i / grid.x % grid.y), unsigned(i / (1ull * grid.x * grid.y))};
+    const uint3 index{unsigned(i % grid.x), unsigned(i / grid.x % grid.y),
+                      unsigned(i / (1ull * grid.x * grid.y))};
     try {
       run_block(this_os_thread_block, site, grid, block, index, shared_bytes, body);
     } catch (...) {
@@ -447,13 +461,19 @@ bool enabled() {
   }
   return s == 1;
 }
-void set_enabled(bool on) { enabled_state = on ? 1 : 0; }
-void reset_enabled_from_environment() { enabled_state = -1; }
-void set_os_threads(int threads) { os_threads_setting = threads; }
+void set_enabled(bool on) {
+  enabled_state = on ? 1 : 0;
+}
+void reset_enabled_from_environment() {
+  enabled_state = -1;
+}
+void set_os_threads(int threads) {
+  os_threads_setting = threads;
+}
 
 }  // namespace facet::cuda::emu
 
-// ---- the emulated CUDA runtime API ------------------------------------------------------------------------------
+// ---- the emulated CUDA runtime API ------------------------------------------------------------------------
 struct CUstream_st {
   unsigned flags;
 };
@@ -468,31 +488,49 @@ cudaError_t record(cudaError_t e) {
 
 const char* cudaGetErrorName(cudaError_t error) {
   switch (error) {
-    case cudaSuccess: return "cudaSuccess";
-    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
-    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
-    case cudaErrorInsufficientDriver: return "cudaErrorInsufficientDriver";
-    case cudaErrorNoDevice: return "cudaErrorNoDevice";
-    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
-    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+    case cudaSuccess:
+      return "cudaSuccess";
+    case cudaErrorInvalidValue:
+      return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation:
+      return "cudaErrorMemoryAllocation";
+    case cudaErrorInsufficientDriver:
+      return "cudaErrorInsufficientDriver";
+    case cudaErrorNoDevice:
+      return "cudaErrorNoDevice";
+    case cudaErrorInvalidDevice:
+      return "cudaErrorInvalidDevice";
+    case cudaErrorLaunchFailure:
+      return "cudaErrorLaunchFailure";
   }
   return "cudaErrorUnknown";
 }
 const char* cudaGetErrorString(cudaError_t error) {
   switch (error) {
-    case cudaSuccess: return "no error";
-    case cudaErrorInvalidValue: return "invalid argument";
-    case cudaErrorMemoryAllocation: return "out of memory";
-    case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
+    case cudaSuccess:
+      return "no error";
+    case cudaErrorInvalidValue:
+      return "invalid argument";
+    case cudaErrorMemoryAllocation:
+      return "out of memory";
+    case cudaErrorInsufficientDriver:
+      return "CUDA driver version is insufficient for CUDA runtime version";
     case cudaErrorNoDevice:
-      return "no CUDA-capable device is detected (CPU emulation is off: set FACET_CUDA_EMULATE=1 to emulate one)";
-    case cudaErrorInvalidDevice: return "invalid device ordinal";
-    case cudaErrorLaunchFailure: return "unspecified launch failure";
+      return "no CUDA-capable device is detected (CPU emulation is off: set FACET_CUDA_EMULATE=1 to emulate "
+             "one)";
+    case cudaErrorInvalidDevice:
+      return "invalid device ordinal";
+    case cudaErrorLaunchFailure:
+      return "unspecified launch failure";
   }
   return "unknown error";
 }
-cudaError_t cudaGetLastError() { return std::exchange(last_error, cudaSuccess); }
-cudaError_t cudaPeekAtLastError() { return last_error; }
+cudaError_t cudaGetLastError() {
+  return std::exchange(last_error, cudaSuccess);
+}
+cudaError_t cudaPeekAtLastError() {
+  return last_error;
+}
 
 cudaError_t cudaGetDeviceCount(int* count) {
   *count = facet::cuda::emu::enabled() ? 1 : 0;
@@ -535,7 +573,8 @@ cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpy
   if (bytes) std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind,
+                            cudaStream_t) {
   return cudaMemcpy(dst, src, bytes, kind);
 }
 cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t) {
@@ -551,5 +590,9 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   delete stream;
   return cudaSuccess;
 }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }  // emulated work is already done
-cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t) {
+  return cudaSuccess;
+}  // emulated work is already done
+cudaError_t cudaDeviceSynchronize() {
+  return cudaSuccess;
+}

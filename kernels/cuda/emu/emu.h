@@ -1,15 +1,17 @@
 // CPU emulation of the CUDA programming model, so kernels/cuda/*.cu compile with g++ and run without a GPU.
 //
 // A launch runs the grid's blocks one after another (blocks are independent, as on a GPU); with
-// FACET_CUDA_EMU_THREADS=n or set_os_threads(n) they are spread over n OpenMP threads instead. The default is 1:
-// the test grids are small and a parallel region per launch costs more than it saves. Inside a block every CUDA thread is a Boost.Context fiber: the fibers of one block take turns on one
-// OS thread, and a fiber gives up its turn only at a synchronisation point (__syncthreads, __syncwarp,
-// __shfl_*_sync, __ballot_sync). So
+// FACET_CUDA_EMU_THREADS=n or set_os_threads(n) they are spread over n OpenMP threads instead. The default is
+// 1: the test grids are small and a parallel region per launch costs more than it saves. Inside a block every
+// CUDA thread is a Boost.Context fiber: the fibers of one block take turns on one OS thread, and a fiber
+// gives up its turn only at a synchronisation point (__syncthreads, __syncwarp, __shfl_*_sync,
+// __ballot_sync). So
 //   - threadIdx/blockIdx/blockDim/gridDim read the context of the fiber that is running (a thread_local
 //     pointer the scheduler sets before each switch);
 //   - __shared__ is `static thread_local`: every fiber of a block runs on the same OS thread, so they share
 //     it, and blocks that run at the same time on other OS threads have their own copy;
-//   - __syncthreads is a barrier over the block's fibers; a warp op is a barrier over the 32 lanes in its mask.
+//   - __syncthreads is a barrier over the block's fibers; a warp op is a barrier over the 32 lanes in its
+//     mask.
 // What a GPU would punish is reported as an emu::KernelError naming the kernel, the block and the thread:
 // a __syncthreads reached by only part of the block (the rest exited or wait elsewhere), threads of one block
 // at different __syncthreads calls, a warp op whose mask names exited or missing lanes, and (checked mode,
@@ -86,19 +88,22 @@ inline const ThreadContext& this_thread(const char* what) {
 void syncthreads(const std::source_location& where);
 // Waits until every lane in mask has arrived at a warp op; `what` names the intrinsic for error messages.
 void warp_barrier(unsigned mask, const char* what, const std::source_location& where);
-unsigned lane_id();                 // the calling thread's lane in its warp (linear thread index % 32)
-unsigned warp_lanes_present();      // mask of lanes that exist in the calling thread's warp
-uint64_t* warp_exchange_slots();    // the 32 slots of the warp barrier the calling lane joins next
+unsigned lane_id();               // the calling thread's lane in its warp (linear thread index % 32)
+unsigned warp_lanes_present();    // mask of lanes that exist in the calling thread's warp
+uint64_t* warp_exchange_slots();  // the 32 slots of the warp barrier the calling lane joins next
 [[noreturn]] void shuffle_source_not_in_mask(const char* what, const std::source_location& where, int src,
                                              unsigned mask);
 
-// A shuffle: every lane in mask stores its value in the slots of the barrier it is about to join, waits for the
-// others, and reads lane src_of(lane)'s value (src_of returns -1 for "keep own value"). The slots alternate with
-// the barrier's generation, so a lane that runs ahead to the next warp op writes the other set: nobody's value is
-// overwritten before every lane has read it (the op after next needs all lanes past the next barrier).
+// A shuffle: every lane in mask stores its value in the slots of the barrier it is about to join, waits for
+// the others, and reads lane src_of(lane)'s value (src_of returns -1 for "keep own value"). The slots
+// alternate with the barrier's generation, so a lane that runs ahead to the next warp op writes the other
+// set: nobody's value is overwritten before every lane has read it (the op after next needs all lanes past
+// the next barrier).
 template <class T, class SrcOf>
-T shuffle(unsigned mask, T var, int width, const char* what, const std::source_location& where, SrcOf src_of) {
-  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8, "__shfl_*_sync takes values of <= 8 bytes");
+T shuffle(unsigned mask, T var, int width, const char* what, const std::source_location& where,
+          SrcOf src_of) {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8,
+                "__shfl_*_sync takes values of <= 8 bytes");
   if (width <= 0 || width > warpSize || (width & (width - 1)) != 0)
     fail(std::string(what) + ": width " + std::to_string(width) + " is not a power of two in [1, 32]");
   const unsigned lane = lane_id();
@@ -124,8 +129,8 @@ struct FixedString {
 };
 
 [[noreturn]] void shared_out_of_bounds(const char* name, long long index, std::size_t extent, int dimension);
-void register_static_shared(void* data, std::size_t bytes);   // poisoned before every block
-void* dynamic_shared_memory(std::size_t* bytes);              // this block's dynamic shared memory
+void register_static_shared(void* data, std::size_t bytes);  // poisoned before every block
+void* dynamic_shared_memory(std::size_t* bytes);             // this block's dynamic shared memory
 
 // A bounds-checked view of an array type A = U[N] (U may itself be an array): same layout as A.
 template <FixedString Name, class A, int Dimension = 0>
@@ -172,7 +177,7 @@ SharedSpan<T> dynamic_shared(const char* name) {
   return {static_cast<T*>(p), bytes / sizeof(T), name};
 }
 
-// ---- launching ---------------------------------------------------------------------------------------------
+// ---- launching --------------------------------------------------------------------------------------------
 struct LaunchSite {
   const char* kernel;  // the kernel expression as written at the call site
   const char* file;
@@ -302,23 +307,53 @@ T atomicMin(T* address, T value) {
   }
   return old;
 }
-inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
-inline void __threadfence_block() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+inline void __threadfence() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+inline void __threadfence_block() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
 
-// ---- device math: the host libm (the GPU's fast intrinsics differ by a few ulp; parity tolerances allow it) --
-inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
-inline float __expf(float x) { return std::exp(x); }
-inline float __logf(float x) { return std::log(x); }
-inline float __fdividef(float a, float b) { return a / b; }
-inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
-inline float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }
-inline unsigned __float_as_uint(float x) { return std::bit_cast<unsigned>(x); }
-inline float __uint_as_float(unsigned x) { return std::bit_cast<float>(x); }
-inline int __float_as_int(float x) { return std::bit_cast<int>(x); }
-inline float __int_as_float(int x) { return std::bit_cast<float>(x); }
-inline int __popc(unsigned x) { return std::popcount(x); }
-inline int __clz(unsigned x) { return std::countl_zero(x); }
-inline int __ffs(unsigned x) { return x ? std::countr_zero(x) + 1 : 0; }
+// ---- device math: the host libm (the GPU's fast intrinsics differ by a few ulp; tolerances allow it) ---
+inline float rsqrtf(float x) {
+  return 1.0f / std::sqrt(x);
+}
+inline float __expf(float x) {
+  return std::exp(x);
+}
+inline float __logf(float x) {
+  return std::log(x);
+}
+inline float __fdividef(float a, float b) {
+  return a / b;
+}
+inline float __saturatef(float x) {
+  return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
+}
+inline float __fmaf_rn(float a, float b, float c) {
+  return std::fma(a, b, c);
+}
+inline unsigned __float_as_uint(float x) {
+  return std::bit_cast<unsigned>(x);
+}
+inline float __uint_as_float(unsigned x) {
+  return std::bit_cast<float>(x);
+}
+inline int __float_as_int(float x) {
+  return std::bit_cast<int>(x);
+}
+inline float __int_as_float(int x) {
+  return std::bit_cast<float>(x);
+}
+inline int __popc(unsigned x) {
+  return std::popcount(x);
+}
+inline int __clz(unsigned x) {
+  return std::countl_zero(x);
+}
+inline int __ffs(unsigned x) {
+  return x ? std::countr_zero(x) + 1 : 0;
+}
 template <class T>
 T __ldg(const T* p) {
   return *p;
