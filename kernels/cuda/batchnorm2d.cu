@@ -59,6 +59,7 @@ int splits_for(int64_t M) {
   return int(g < 1 ? 1 : (g > 64 ? 64 : g));
 }
 
+// Block (g, c): Welford state (count, mean, M2) of split g of channel c -> partial[c][g] (see above).
 __global__ void bn_stats_partial_kernel(float* partial /* (C, G, 3) */, const float* in, int C, int HW,
                                         int64_t M) {
   FACET_SHARED_ARRAY(float, warp_states, [32][3]);
@@ -90,6 +91,7 @@ __global__ void bn_stats_partial_kernel(float* partial /* (C, G, 3) */, const fl
   out[2] = total.m2;
 }
 
+// Thread c: merge partial[c][0..G) in order; mean, rstd = 1/sqrt(M2/M + eps), running statistics.
 __global__ void bn_stats_final_kernel(float* mean, float* rstd, float* running_mean, float* running_var,
                                       const float* partial, int C, int G, int64_t M, float momentum,
                                       float eps) {
@@ -121,6 +123,7 @@ __global__ void bn_normalize_kernel(float* out, const float* in, const float* ga
   }
 }
 
+// Block (g, c): sum dy and sum dy*xhat over split g of channel c, xhat = (x - mean)*rstd -> partial[c][g].
 __global__ void bn_backward_partial_kernel(float* partial /* (C, G, 2) */, const float* dout, const float* in,
                                            const float* mean, const float* rstd, int C, int HW, int64_t M) {
   const int g = int(blockIdx.x), G = int(gridDim.x), c = int(blockIdx.y);
@@ -157,6 +160,7 @@ __global__ void bn_backward_final_kernel(float* sums, float* dgamma, float* dbet
   if (dgamma) dgamma[c] += sdy_xhat;
 }
 
+// dx += gamma*rstd * (dy - sum(dy)/M - xhat * sum(dy*xhat)/M), pointwise.
 __global__ void bn_backward_input_kernel(float* din, const float* dout, const float* in, const float* gamma,
                                          const float* mean, const float* rstd, const float* sums, int C,
                                          int HW, int64_t M, int64_t total) {

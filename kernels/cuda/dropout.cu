@@ -11,6 +11,7 @@
 namespace facet::cuda {
 
 namespace {
+// out_i = keep_i ? in_i * scale : 0, keep_i = [u(seed, offset + i) >= p]; one Philox block per thread.
 __global__ void dropout_forward_kernel(float* out, uint8_t* mask, const float* in, int64_t n, float p,
                                        float scale, uint64_t seed, uint64_t offset) {
   const uint64_t first_block = offset >> 2, blocks = ((offset + uint64_t(n) - 1) >> 2) - first_block + 1;
@@ -30,6 +31,7 @@ __global__ void dropout_forward_kernel(float* out, uint8_t* mask, const float* i
   }
 }
 
+// din_i += mask_i ? dout_i * scale : 0   (scale = 1/(1-p))
 __global__ void dropout_backward_kernel(float* din, const float* dout, const uint8_t* mask, int64_t n,
                                         float scale) {
   for (int64_t i = global_index(); i < n; i += grid_stride()) din[i] += mask[i] ? dout[i] * scale : 0.0f;

@@ -25,6 +25,7 @@ namespace facet::cuda {
 
 constexpr int kGemmBM = 64, kGemmBN = 64, kGemmBK = 16, kGemmThreads = 256;
 
+// C(m,n) = sum over this block's K-slice of A(m,k) B(k,n): 64x64 tile per block, 4x4 per thread (see above).
 template <class LoadA, class LoadB, class Store>
 __global__ void __launch_bounds__(kGemmThreads)
     gemm_tiled_kernel(int M, int N, int K, int k_per_split, LoadA load_a, LoadB load_b, Store store) {

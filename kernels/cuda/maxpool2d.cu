@@ -14,6 +14,7 @@
 namespace facet::cuda {
 
 namespace {
+// out = max over the window, argmax = h*W + w of the first maximum (a NaN wins); one thread per output.
 __global__ void maxpool2d_forward_kernel(float* out, int32_t* argmax, const float* in, Pool2dDims d) {
   const int P = d.P(), Q = d.Q();
   const int64_t total = int64_t(d.N) * d.C * P * Q;
@@ -49,6 +50,7 @@ __device__ __forceinline__ void window_range(int h, int pad, int k, int st, int 
   if (hi > P - 1) hi = P - 1;
 }
 
+// din[h,w] += sum of dout[p,q] over the windows (p,q) whose argmax is (h,w); one thread per input cell.
 __global__ void maxpool2d_backward_kernel(float* din, const float* dout, const int32_t* argmax,
                                           Pool2dDims d) {
   const int P = d.P(), Q = d.Q();

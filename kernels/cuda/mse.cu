@@ -7,6 +7,7 @@
 namespace facet::cuda {
 
 namespace {
+// dp_i += dloss * 2 (p_i - t_i) / n
 __global__ void mse_backward_kernel(float* dpred, const float* dloss, const float* pred, const float* target,
                                     int64_t n) {
   const float g = dloss[0] * 2.0f / float(n);

@@ -13,6 +13,7 @@
 namespace facet::cuda {
 
 namespace {
+// g = grad + wd*p;  v = momentum*v + g;  g = nesterov ? g + momentum*v : v;  p -= lr*g
 __global__ void sgd_update_kernel(float* param, float* velocity, const float* grad, int64_t n, float lr,
                                   float momentum, float weight_decay, bool nesterov) {
   for (int64_t i = global_index(); i < n; i += grid_stride()) {
@@ -26,6 +27,7 @@ __global__ void sgd_update_kernel(float* param, float* velocity, const float* gr
   }
 }
 
+// m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  p -= lr (m/bc1) / (sqrt(v/bc2) + eps)   (see above for wd)
 __global__ void adam_update_kernel(float* param, float* m, float* v, const float* grad, int64_t n, float lr,
                                    float beta1, float beta2, float eps, float weight_decay, bool decoupled,
                                    float bc1, float bc2) {
@@ -45,6 +47,7 @@ __global__ void adam_update_kernel(float* param, float* m, float* v, const float
 
 constexpr int kRowsPerBlock = kBlock / 32;
 
+// Warp per row: n = ||w_r||_2; if n > max_norm, w_r *= max_norm / n.
 __global__ void max_norm_rows_kernel(float* w, int rows, int cols, float max_norm) {
   const int row = int(blockIdx.x) * kRowsPerBlock + int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   if (row >= rows) return;  // whole warps leave together

@@ -15,6 +15,7 @@ inline int reduce_blocks(int64_t n) {
   return int(g < 1 ? 1 : (g > 1024 ? 1024 : g));
 }
 
+// partial[block] = sum of term(i) over this block's grid-stride share of [0, n).
 template <class Term>
 __global__ void reduce_partial_kernel(float* partial, int64_t n, Term term) {
   float s = 0.0f;
@@ -23,6 +24,7 @@ __global__ void reduce_partial_kernel(float* partial, int64_t n, Term term) {
   if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
 
+// out[0] = scale * sum_b partial[b]   (defined in elementwise.cu)
 __global__ void reduce_final_kernel(float* out, const float* partial, int blocks, float scale);
 
 // out[0] = scale * sum_{i < n} term(i), on the current stream. out is a device pointer.

@@ -49,6 +49,7 @@ __global__ void softmax_rows_kernel(float* losses, float* probs, const float* lo
   losses[row] = (class_weights ? class_weights[y] : 1.0f) * nll;
 }
 
+// dz[b,c] += dloss_b * w_y * (p_c - q_c), q_c = on if c == y else off; unlabelled rows untouched.
 __global__ void softmax_ce_backward_kernel(float* dlogits, const float* dlosses, const float* probs,
                                            const int32_t* targets, const float* class_weights, int B, int C,
                                            float on, float off) {
