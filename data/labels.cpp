@@ -95,7 +95,9 @@ std::vector<int> quantile_edges(std::vector<int> ages, int k) {
     const double before = double(std::lower_bound(ages.begin(), ages.end(), age) - ages.begin());
     const double after = double(std::upper_bound(ages.begin(), ages.end(), age) - ages.begin());
     const int edge = (want - before < after - want) ? age : age + 1;
-    if (edge > edges.back()) edges.push_back(edge);
+    // Keep a cut only when it leaves samples on both sides and at least one since the previous cut.
+    const auto below = [&](int e) { return std::lower_bound(ages.begin(), ages.end(), e) - ages.begin(); };
+    if (edge > edges.back() && below(edge) > below(edges.back()) && size_t(below(edge)) < n) edges.push_back(edge);
   }
   return edges;
 }

@@ -52,7 +52,7 @@ std::vector<std::string> scheme_presets();  // the named presets, for help texts
 
 // k lower edges (the first is 0) that split `ages` into k bins of counts as equal as integer ages allow: edge i
 // is the cut before or after the run of equal ages that holds the i*N/k-th age, whichever leaves #(ages < edge)
-// closer to i*N/k. Edges that coincide are merged, so fewer than k bins can come back.
+// closer to i*N/k. A cut that would leave a bin empty is left out, so fewer than k bins can come back.
 std::vector<int> quantile_edges(std::vector<int> ages, int k);
 
 // Class names for age edges: "7-12", ..., "60+".

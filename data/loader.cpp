@@ -237,7 +237,9 @@ bool Loader::next(Batch& out) {
 
 LoaderStats Loader::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stats_;
+  LoaderStats out = stats_;
+  std::sort(out.failures.begin(), out.failures.end());  // workers find them in any order
+  return out;
 }
 
 size_t Loader::cache_bytes() const {

@@ -48,7 +48,7 @@ struct LoaderStats {
   int64_t cache_hits = 0;   // prepared images served from the cache
   int64_t failed = 0;       // samples left out because their image would not decode
   double wait_s = 0;        // time next() spent waiting for a batch that was not ready yet
-  std::vector<std::string> failures;  // "name: reason", once per sample
+  std::vector<std::string> failures;  // "name: reason", once per sample, sorted
 };
 
 class Loader {
