@@ -1,6 +1,7 @@
 // The batch-parallel conv2d (kernels/cpu/conv2d.cpp) against the plain im2col + SGEMM reference path
 // (conv2d_forward_reference / conv2d_backward_reference) on odd shapes: 1x1/3x3/5x5 kernels, stride 1 and 2,
 // pad 0..2, odd image sides, batches that make one chunk, several chunks, and fewer chunks than threads,
+// images split into several row blocks,
 // at 1 and 2 threads; gradients accumulate (+=) into non-zero buffers and may be null. Seeded inputs.
 #include <omp.h>
 
@@ -71,7 +72,9 @@ TEST_CASE("fast conv2d matches the im2col reference on odd shapes at 1 and 2 thr
       {1, 1, 1, 1, 1, 1, 1, 1, 0},    {3, 3, 7, 9, 5, 3, 3, 1, 1},   {5, 2, 9, 7, 3, 3, 3, 2, 1},
       {4, 3, 8, 8, 8, 1, 1, 1, 0},    {2, 5, 11, 6, 7, 5, 5, 1, 2},  {6, 4, 5, 5, 9, 3, 3, 2, 0},
       {64, 8, 2, 2, 16, 3, 3, 1, 1},  {33, 6, 4, 4, 8, 3, 3, 1, 1},  {2, 3, 33, 31, 4, 3, 3, 1, 1},
-      {7, 2, 3, 3, 5, 3, 3, 1, 2},    {9, 4, 1, 1, 3, 1, 1, 1, 0},   {3, 2, 6, 6, 4, 3, 3, 3, 1}};
+      {7, 2, 3, 3, 5, 3, 3, 1, 2},    {9, 4, 1, 1, 3, 1, 1, 1, 0},   {3, 2, 6, 6, 4, 3, 3, 3, 1},
+      // large enough images that one image is split into several blocks of output rows
+      {2, 16, 70, 70, 4, 3, 3, 1, 1}, {3, 32, 64, 60, 3, 3, 3, 2, 1}, {2, 64, 45, 45, 5, 1, 1, 1, 0}};
   uint64_t seed = 10;
   for (int threads : {1, 2}) {
     ThreadsGuard guard(threads);
