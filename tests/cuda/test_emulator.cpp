@@ -121,6 +121,11 @@ __global__ void throws_midway(float* out) {
   out[threadIdx.x] = 1.0f;
 }
 
+__global__ void fails_first(int* started_after) {
+  if (threadIdx.x == 0) ::facet::cuda::emu::fail("deliberate failure in thread 0");
+  atomicAdd(started_after, 1);
+}
+
 __global__ void nothing(float*) {}
 
 }  // namespace
@@ -246,6 +251,11 @@ TEST_CASE("emulator: an error inside a kernel unwinds the block and the next lau
   std::vector<float> in(64, 1.0f);
   FACET_LAUNCH(reverse_in_block, dim3(1), dim3(64), 0, nullptr, out.data(), in.data());
   REQUIRE(out == in);
+  // The block stops at the first error: threads not started yet never run the kernel.
+  int started_after = 0;
+  REQUIRE_THROWS_WITH(FACET_LAUNCH(fails_first, dim3(1), dim3(64), 0, nullptr, &started_after),
+                      Contains("deliberate failure in thread 0"));
+  REQUIRE(started_after == 0);
 }
 
 TEST_CASE("emulator: invalid launch configurations are reported", "[cuda][emulator]") {

@@ -18,6 +18,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace facet::cuda::emu {
 namespace {
@@ -62,10 +65,35 @@ class StackPool {
 };
 thread_local StackPool stack_pool;
 
-struct PooledStack {  // Boost.Context's StackAllocator concept over the thread's pool
-  ctx::stack_context allocate() { return stack_pool.allocate(); }
+struct PooledStack {           // Boost.Context's StackAllocator concept over the thread's pool
+  ctx::stack_context* record;  // where the allocated stack is noted (for AddressSanitizer)
+  ctx::stack_context allocate() { return *record = stack_pool.allocate(); }
   void deallocate(ctx::stack_context& sc) { stack_pool.deallocate(sc); }
 };
+
+// AddressSanitizer must be told about every switch between stacks (else it reports false errors, e.g. when
+// an exception is thrown on a fiber stack). A switch is announced by the side leaving (start: the stack it
+// goes to; nullptr as save slot when the leaving fiber ends) and confirmed on arrival (finish: the save
+// slot of the arriving side; the bounds of the stack it came from). No-ops without -fsanitize=address.
+struct AsanStack {
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  void* fake = nullptr;  // ASan's fake stack of this context while it is switched out
+};
+inline void asan_start_switch([[maybe_unused]] void** save, [[maybe_unused]] const AsanStack& to) {
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_start_switch_fiber(save, to.bottom, to.size);
+#endif
+}
+inline void asan_finish_switch([[maybe_unused]] void* saved, [[maybe_unused]] AsanStack* from) {
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_finish_switch_fiber(saved, from ? &from->bottom : nullptr, from ? &from->size : nullptr);
+#endif
+}
+
+// Thrown inside a suspended thread when the scheduler abandons the block after an error, so the thread's
+// stack unwinds normally (kernels never catch it).
+struct AbandonBlock {};
 
 // ---- the state of one block -------------------------------------------------------------------------------
 enum class Waiting { no, at_syncthreads, at_warp_op };
@@ -77,6 +105,8 @@ struct Thread : ThreadContext {
   unsigned linear = 0, lane = 0, warp = 0;
   ctx::fiber fiber;  // this CUDA thread
   ctx::fiber back;   // the scheduler, while this thread runs
+  ctx::stack_context stack;
+  AsanStack asan;
   bool finished = false;
   Waiting waiting = Waiting::no;
   std::source_location wait_site;
@@ -105,6 +135,8 @@ struct Block {
   unsigned barrier_arrived = 0;
   std::source_location barrier_site;
   std::vector<unsigned char> dynamic_shared;  // the launch's shared_bytes
+  bool abandoning = false;                    // after an error: suspended threads unwind when resumed
+  AsanStack scheduler_stack;
 };
 
 thread_local Thread* running = nullptr;  // the fiber now running on this OS thread
@@ -143,8 +175,24 @@ Thread& current(const char* what) {
   return *running;
 }
 
+// Back to the scheduler until it resumes this thread.
 void yield(Thread& t) {
+  Block& b = *t.block;
+  asan_start_switch(&t.asan.fake, b.scheduler_stack);
   t.back = std::move(t.back).resume();
+  asan_finish_switch(t.asan.fake, &b.scheduler_stack);
+  if (b.abandoning) throw AbandonBlock{};
+}
+
+// Runs thread t until it blocks or returns.
+void resume(Block& b, Thread& t) {
+  running = &t;
+  tls_thread = &t;
+  asan_start_switch(&b.scheduler_stack.fake, t.asan);
+  t.fiber = std::move(t.fiber).resume();
+  asan_finish_switch(b.scheduler_stack.fake, nullptr);
+  running = nullptr;
+  tls_thread = nullptr;
 }
 
 // Called by the scheduler when a whole round of the block's fibers made no progress: every live thread
@@ -217,6 +265,7 @@ void run_block(Block& b, const LaunchSite& site, dim3 grid, dim3 dim, uint3 inde
   b.index = index;
   b.barrier_generation = 0;
   b.barrier_arrived = 0;
+  b.abandoning = false;
   b.dynamic_shared.assign(shared_bytes, 0xFF);
   for (auto& [data, bytes] : static_shared) std::memset(data, 0xFF, bytes);
   b.warps.assign((n + 31) / 32, Warp{});
@@ -235,18 +284,23 @@ void run_block(Block& b, const LaunchSite& site, dim3 grid, dim3 dim, uint3 inde
     t.waiting = Waiting::no;
     t.error = nullptr;
     b.warps[t.warp].present |= 1u << t.lane;
-    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{}, [&b, &t, body](ctx::fiber&& scheduler) {
+    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{&t.stack}, [&b, &t, body](ctx::fiber&& scheduler) {
+      asan_finish_switch(nullptr, &b.scheduler_stack);
       t.back = std::move(scheduler);
       try {
-        body();
+        if (!b.abandoning) body();  // a thread first started while abandoning does not run the kernel
+      } catch (const AbandonBlock&) {
+        // the block failed elsewhere: this thread just stops
       } catch (const ctx::detail::forced_unwind&) {
-        throw;  // the scheduler is tearing this fiber down: let Boost unwind it
+        throw;  // Boost is tearing this fiber down: let it unwind
       } catch (...) {
         t.error = std::current_exception();
       }
       t.finished = true;
+      asan_start_switch(nullptr, b.scheduler_stack);  // this stack is done
       return std::move(t.back);
     });
+    t.asan = {static_cast<char*>(t.stack.sp) - t.stack.size, t.stack.size, nullptr};
   }
 
   // Round-robin over the fibers that can run; each runs until it blocks at a barrier or returns. A thread
@@ -258,11 +312,7 @@ void run_block(Block& b, const LaunchSite& site, dim3 grid, dim3 dim, uint3 inde
     for (Thread& t : b.threads) {
       if (t.finished || (t.waiting != Waiting::no && *t.wait_generation == t.wait_value)) continue;
       resumed_any = true;
-      running = &t;
-      tls_thread = &t;
-      t.fiber = std::move(t.fiber).resume();
-      running = nullptr;
-      tls_thread = nullptr;
+      resume(b, t);
       if (t.finished) {
         --live;
         if (t.error) {
@@ -280,13 +330,9 @@ void run_block(Block& b, const LaunchSite& site, dim3 grid, dim3 dim, uint3 inde
     }
   }
   if (error) {
-    for (Thread& t : b.threads) {  // unwind the stacks of the threads still suspended
-      running = &t;
-      tls_thread = &t;
-      t.fiber = ctx::fiber();
-    }
-    running = nullptr;
-    tls_thread = nullptr;
+    b.abandoning = true;  // resume every suspended thread once: it throws AbandonBlock and unwinds its stack
+    for (Thread& t : b.threads)
+      if (!t.finished) resume(b, t);
     std::rethrow_exception(error);
   }
 }
