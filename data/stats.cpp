@@ -112,7 +112,9 @@ std::string describe_text(const nlohmann::json& j) {
   if (sp["names_not_in_data"].get<int64_t>() > 0 || sp["unassigned"].get<int64_t>() > 0)
     os << "  names in the split but not in the data: " << sp["names_not_in_data"] << ", faces in no set: " << sp["unassigned"] << "\n";
   for (const auto& [task, classes] : j["classes"].items()) {
-    os << "\n" << task << "                    all    train      val     test\n";
+    char head[160];
+    std::snprintf(head, sizeof head, "\n%-22s %7s  %7s  %7s  %7s\n", task.c_str(), "all", "train", "val", "test");
+    os << head;
     for (size_t c = 0; c < classes.size(); ++c) {
       char line[160];
       std::snprintf(line, sizeof line, "  %-20s %7lld  %7lld  %7lld  %7lld\n", classes[c]["name"].get<std::string>().c_str(),
