@@ -245,7 +245,7 @@ LoaderStats Loader::stats() const {
 size_t Loader::cache_bytes() const {
   size_t bytes = 0;
   for (size_t i = 0; i < slots_.size(); ++i) {
-    std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(stripes_[i % stripes_.size()]));
+    std::lock_guard<std::mutex> lock(stripes_[i % stripes_.size()]);
     if (slots_[i]->image) bytes += slots_[i]->image->pixels.size();
   }
   return bytes;

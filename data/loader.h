@@ -78,7 +78,7 @@ class Loader {
   LoaderOptions options_;
   int tasks_ = 0, target_dim_ = 0;
   std::vector<std::unique_ptr<Slot>> slots_;
-  std::vector<std::mutex> stripes_;
+  mutable std::vector<std::mutex> stripes_;  // guard the slots (slot i: stripe i % 64)
 
   mutable std::mutex mutex_;
   std::condition_variable work_cv_, ready_cv_;
