@@ -8,12 +8,16 @@
 // Packing copies each operand slice once into the interleaved panel layout the micro-kernel streams
 // (gemm_microkernel.h), folding in transposes, alpha (into A) and zero padding of edge panels.
 //
-// Threads (OpenMP), chosen by the shape so both cores stay busy on conv-shaped products:
-//   N-split  (wide C, e.g. conv forward M=32..128, N=H*W): each thread packs and owns a range of B panels;
-//            the A block is packed by all threads together and shared (a barrier before and after use).
-//   M-split  (tall C with few columns): the mirror image; B shared, A per thread.
-//   K-split  (few output tiles but a long reduction, e.g. conv weight gradients M=32, N=27, K=N*P*Q):
-//            each thread reduces its own K range into a private C, then the partial C's are summed.
+// Threads (OpenMP), without a barrier inside the product so a core taken by another process costs its share
+// of the time and no more (a barrier per kc slice turned a 40 ms product into seconds on a busy machine):
+//   blocks of C (the usual case): C is cut into >= 2 x threads rectangles of whole register tiles; threads
+//            take them dynamically and run the loops above on each with their own packed A and B. A row of
+//            blocks re-packs its A slice once per block: ~2-3% extra work at 1024^3, nothing for conv shapes
+//            whose A (the weights) is small.
+//   K-split  (small C, long reduction, e.g. conv weight gradients M=32, N=288, K=B*P*Q): each thread reduces
+//            its own K range into a private C; one barrier, then the partial C's are summed.
+// Each element of C is computed by one thread with the same kc slicing whatever the thread count, so results
+// are bitwise independent of the thread count except in K-split.
 // Called from inside a parallel region (e.g. one GEMM per image), it runs on the calling thread only.
 #include <omp.h>
 
@@ -116,68 +120,26 @@ void compute(const GemmKernel& g, const Problem& p, const float* Ap, const float
   }
 }
 
-// Thread `tid` of `nt` (all threads call it, in lockstep when nt > 1): B panels split by thread, A shared.
-// Ap_shared holds one mc x kc block for all threads.
-void run_nsplit(const GemmKernel& g, const Problem& p, float* Ap_shared, int tid, int nt) {
+// C rows [i0, i1) x columns [j0, j1) on the calling thread (both ranges start on a tile boundary).
+void run_block(const GemmKernel& g, const Problem& p, int i0, int i1, int j0, int j1) {
   const int kc_max = even_block(p.K, g.kc, 1);
-  const int mc_max = even_block(p.M, g.mc, g.mr);
-  const int panels = ceil_div(p.N, g.nr);
-  const int my_q0 = static_cast<int>(static_cast<long>(panels) * tid / nt);
-  const int my_q1 = static_cast<int>(static_cast<long>(panels) * (tid + 1) / nt);
-  const int most = ceil_div(panels, nt);               // the most panels any thread has
-  const int chunk = std::max(1, g.nc / g.nr);           // panels per packed B block
-  const int rounds = ceil_div(most, chunk);
-  float* Bp = tls_b.get(static_cast<size_t>(chunk) * g.nr * kc_max);
-  for (int r = 0; r < rounds; ++r) {
-    const int q0 = std::min(my_q1, my_q0 + r * chunk), q1 = std::min(my_q1, q0 + chunk);
-    const int jc = q0 * g.nr;
-    const int nc = std::min(p.N, q1 * g.nr) - jc;  // may be <= 0: this thread only helps pack A this round
-    for (int pc = 0; pc < p.K; pc += kc_max) {
-      const int kc = std::min(kc_max, p.K - pc);
-      const float beta = pc == 0 ? p.beta : 1.0f;
-      if (nc > 0) pack_b(g, p, Bp, jc, nc, pc, kc, 0, q1 - q0);
-      for (int ic = 0; ic < p.M; ic += mc_max) {
-        const int mc = std::min(mc_max, p.M - ic);
-        const int apanels = ceil_div(mc, g.mr);
-        if (nt > 1) {
-          pack_a(g, p, Ap_shared, ic, mc, pc, kc, apanels * tid / nt, apanels * (tid + 1) / nt);
-#pragma omp barrier
-        } else {
-          pack_a(g, p, Ap_shared, ic, mc, pc, kc, 0, apanels);
-        }
-        if (nc > 0) compute(g, p, Ap_shared, Bp, ic, mc, jc, nc, kc, beta, 0, apanels, 0, q1 - q0);
-        if (nt > 1) {
-#pragma omp barrier
-        }
-      }
-    }
-  }
-}
-
-// Thread `tid` of `nt`, all in lockstep: rows (A panels) split by thread, the kc x nc B block shared.
-void run_msplit(const GemmKernel& g, const Problem& p, float* Bp_shared, int tid, int nt) {
-  const int kc_max = even_block(p.K, g.kc, 1);
-  const int nc_max = even_block(p.N, g.nc, g.nr);
-  const int panels = ceil_div(p.M, g.mr);
-  const int row0 = std::min(p.M, static_cast<int>(static_cast<long>(panels) * tid / nt) * g.mr);
-  const int row1 = std::min(p.M, static_cast<int>(static_cast<long>(panels) * (tid + 1) / nt) * g.mr);
-  const int mc_max = g.mc;
+  const int mc_max = even_block(i1 - i0, g.mc, g.mr);
+  const int nc_max = even_block(j1 - j0, g.nc, g.nr);
   float* Ap = tls_a.get(static_cast<size_t>(mc_max) * kc_max);
-  for (int jc = 0; jc < p.N; jc += nc_max) {
-    const int nc = std::min(nc_max, p.N - jc);
+  float* Bp = tls_b.get(static_cast<size_t>(nc_max) * kc_max);
+  for (int jc = j0; jc < j1; jc += nc_max) {
+    const int nc = std::min(nc_max, j1 - jc);
     const int bpanels = ceil_div(nc, g.nr);
     for (int pc = 0; pc < p.K; pc += kc_max) {
       const int kc = std::min(kc_max, p.K - pc);
       const float beta = pc == 0 ? p.beta : 1.0f;
-      pack_b(g, p, Bp_shared, jc, nc, pc, kc, bpanels * tid / nt, bpanels * (tid + 1) / nt);
-#pragma omp barrier
-      for (int ic = row0; ic < row1; ic += mc_max) {
-        const int mc = std::min(mc_max, row1 - ic);
+      pack_b(g, p, Bp, jc, nc, pc, kc, 0, bpanels);
+      for (int ic = i0; ic < i1; ic += mc_max) {
+        const int mc = std::min(mc_max, i1 - ic);
         const int apanels = ceil_div(mc, g.mr);
         pack_a(g, p, Ap, ic, mc, pc, kc, 0, apanels);
-        compute(g, p, Ap, Bp_shared, ic, mc, jc, nc, kc, beta, 0, apanels, 0, bpanels);
+        compute(g, p, Ap, Bp, ic, mc, jc, nc, kc, beta, 0, apanels, 0, bpanels);
       }
-#pragma omp barrier
     }
   }
 }
@@ -192,10 +154,29 @@ void scale_c(const Problem& p) {
   }
 }
 
-void run_serial(const GemmKernel& g, const Problem& p) {
-  const int kc_max = even_block(p.K, g.kc, 1);
-  const int mc_max = even_block(p.M, g.mc, g.mr);
-  run_nsplit(g, p, tls_a.get(static_cast<size_t>(mc_max) * kc_max), 0, 1);
+void run_serial(const GemmKernel& g, const Problem& p) { run_block(g, p, 0, p.M, 0, p.N); }
+
+// Splits C into at least `want` blocks of whole tiles (fewer if C has fewer tiles), as square as the
+// cache blocks allow, and lets `nt` threads take them dynamically.
+void run_blocks(const GemmKernel& g, const Problem& p, int nt, int want) {
+  const int tiles_m = ceil_div(p.M, g.mr), tiles_n = ceil_div(p.N, g.nr);
+  int mi = ceil_div(p.M, g.mc), ni = ceil_div(p.N, g.nc);
+  while (mi * ni < want) {
+    const bool can_n = ni < tiles_n, can_m = mi < tiles_m;
+    if (can_n && (!can_m || tiles_n * mi >= tiles_m * ni)) ++ni;
+    else if (can_m) ++mi;
+    else break;
+  }
+  const int blocks = mi * ni;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+  for (int b = 0; b < blocks; ++b) {
+    const int bi = b / ni, bj = b % ni;
+    const int i0 = std::min(p.M, static_cast<int>(static_cast<long>(tiles_m) * bi / mi) * g.mr);
+    const int i1 = std::min(p.M, static_cast<int>(static_cast<long>(tiles_m) * (bi + 1) / mi) * g.mr);
+    const int j0 = std::min(p.N, static_cast<int>(static_cast<long>(tiles_n) * bj / ni) * g.nr);
+    const int j1 = std::min(p.N, static_cast<int>(static_cast<long>(tiles_n) * (bj + 1) / ni) * g.nr);
+    if (i1 > i0 && j1 > j0) run_block(g, p, i0, i1, j0, j1);
+  }
 }
 
 // K-split: thread t reduces depth range t into C (t == 0, with the caller's beta) or a private M x N buffer
@@ -233,9 +214,6 @@ void run_ksplit(const GemmKernel& g, const Problem& p, int nt) {
   }
 }
 
-// Fraction of the work the busiest thread does not waste when `tiles` equal tiles go to nt threads.
-double balance(int tiles, int nt) { return static_cast<double>(tiles) / (nt * ceil_div(tiles, nt)); }
-
 }  // namespace
 
 void sgemm_with(const GemmKernel& g, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
@@ -254,24 +232,13 @@ void sgemm_with(const GemmKernel& g, bool transA, bool transB, int M, int N, int
     run_serial(g, p);
     return;
   }
-  const double bal_n = balance(ceil_div(N, g.nr), nt);
-  const double bal_m = balance(ceil_div(M, g.mr), nt);
-  const int kc_max = even_block(K, g.kc, 1);
-  const long tiles = static_cast<long>(ceil_div(M, g.mr)) * ceil_div(N, g.nr);
-  // Few output tiles but a long reduction: splitting K avoids a barrier every kc slice for little work.
-  if ((tiles < 4L * nt || std::max(bal_n, bal_m) < 0.75) && K >= 2 * nt * g.kc) {
+  // Small C, long reduction: K-split (re-packing the long A and B once per block of C would cost more).
+  const long cn = static_cast<long>(M) * N;
+  if (cn <= 65536 && K >= 4 * std::max(M, N) && K >= 2 * nt * g.kc) {
     run_ksplit(g, p, nt);
-  } else if (bal_n >= 0.9 || bal_n >= bal_m) {
-    const int mc_max = even_block(M, g.mc, g.mr);
-    float* Ap = tls_a.get(static_cast<size_t>(mc_max) * kc_max);
-#pragma omp parallel num_threads(nt)
-    run_nsplit(g, p, Ap, omp_get_thread_num(), nt);
-  } else {
-    const int nc_max = even_block(N, g.nc, g.nr);
-    float* Bp = tls_b.get(static_cast<size_t>(nc_max) * kc_max);
-#pragma omp parallel num_threads(nt)
-    run_msplit(g, p, Bp, omp_get_thread_num(), nt);
+    return;
   }
+  run_blocks(g, p, nt, 2 * nt);
 }
 
 const GemmKernel& active_kernel() {
