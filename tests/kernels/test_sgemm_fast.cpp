@@ -129,10 +129,10 @@ TEST_CASE("fast sgemm: K == 0 scales C by beta; empty M or N leaves C alone", "[
 }
 
 TEST_CASE("fast sgemm: every threading mode and multi-block shapes", "[sgemm][fast]") {
-  // (N-split over several nc rounds, M > mc, M-split with few columns, K-split for few tiles and long K,
+  // (blocks of C over several nc and mc blocks, tall C with few columns, K-split for small C and long K,
   // conv-like shapes at small scale.)
   const std::vector<Shape> shapes = {{130, 2100, 70}, {520, 60, 40}, {600, 20, 64},  {32, 27, 2100},
-                                     {8, 16, 1030},   {64, 1024, 27}, {27, 1024, 32}, {32, 27, 1024}};
+                                     {16, 40, 4000},  {64, 1024, 27}, {27, 1024, 32}, {32, 27, 1024}};
   unsigned seed = 500;
   for (const GemmKernel* k : kernels_here())
     for (int threads : {1, 2}) {
