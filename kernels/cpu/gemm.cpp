@@ -106,17 +106,23 @@ void pack_b(const GemmKernel& g, const Problem& p, float* Bp, int jc, int nc, in
 }
 
 // Tiles [ir0, ir1) x [jr0, jr1) of the C block at (ic, jc), from packed Ap (block-relative panels) and Bp.
+// Usually a B panel is reused from L1 across the A panels (jr outer). With a short reduction (kc <= 64, e.g.
+// conv data gradients with K = 32 output channels) the tile stores dominate instead, so the loops swap and C
+// is written along its rows, which the prefetchers and the TLB handle far better than 8-row column strips.
 void compute(const GemmKernel& g, const Problem& p, const float* Ap, const float* Bp, int ic, int mc, int jc,
              int nc, int kc, float beta, int ir0, int ir1, int jr0, int jr1) {
-  for (int jr = jr0; jr < jr1; ++jr) {
-    const int j = jc + jr * g.nr;
-    const int n = std::min(g.nr, jc + nc - j);
-    const float* bp = Bp + static_cast<long>(jr) * g.nr * kc;
-    for (int ir = ir0; ir < ir1; ++ir) {
-      const int i = ic + ir * g.mr;
-      g.micro(kc, Ap + static_cast<long>(ir) * g.mr * kc, bp, p.C + static_cast<long>(i) * p.ldc + j, p.ldc,
-              std::min(g.mr, ic + mc - i), n, beta);
-    }
+  auto tile = [&](int ir, int jr) {
+    const int i = ic + ir * g.mr, j = jc + jr * g.nr;
+    g.micro(kc, Ap + static_cast<long>(ir) * g.mr * kc, Bp + static_cast<long>(jr) * g.nr * kc,
+            p.C + static_cast<long>(i) * p.ldc + j, p.ldc, std::min(g.mr, ic + mc - i), std::min(g.nr, jc + nc - j),
+            beta);
+  };
+  if (kc <= 64) {
+    for (int ir = ir0; ir < ir1; ++ir)
+      for (int jr = jr0; jr < jr1; ++jr) tile(ir, jr);
+  } else {
+    for (int jr = jr0; jr < jr1; ++jr)
+      for (int ir = ir0; ir < ir1; ++ir) tile(ir, jr);
   }
 }
 
