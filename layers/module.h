@@ -9,11 +9,6 @@
 
 namespace facet {
 
-struct NamedTensor {
-  std::string name;
-  Tensor tensor;
-};
-
 class Module {
  public:
   virtual ~Module() = default;

@@ -91,6 +91,13 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
+// A tensor with the name it is trained, saved and loaded under ("conv1.weight", "optim/conv1.weight/velocity").
+// Defined here (not in layers/) so that tensor/checkpoint.h can take lists of them.
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+};
+
 // The node behind a Tensor. Ops fill parents and backward_fn; nothing else touches them.
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
