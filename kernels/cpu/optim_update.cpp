@@ -1,10 +1,11 @@
 // Optimizer updates on the CPU (see kernels/optim_update.h): one pointwise pass over a parameter tensor.
 // The float arithmetic is written in the same order as kernels/cuda/optim_update.cu, so both backends give
 // the same numbers up to fused multiply-adds.
+#include "kernels/optim_update.h"
+
 #include <cmath>
 
 #include "kernels/cpu/reduce.h"
-#include "kernels/optim_update.h"
 
 namespace facet::cpu {
 
