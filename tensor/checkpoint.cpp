@@ -453,11 +453,13 @@ void Checkpoint::load_into(const std::vector<NamedTensor>& targets,
       if (v.size() > 8) s += ", ... (" + std::to_string(v.size()) + " in all)";
       return s;
     };
-    std::string msg = "checkpoint '" + path + "' does not fit the tensors it is loaded into:";
-    if (!mismatched.empty()) msg += " shape mismatch: " + list(mismatched) + ";";
-    if (!missing.empty()) msg += " missing from the checkpoint: " + list(missing) + ";";
-    if (!unexpected.empty()) msg += " in the checkpoint but not expected: " + list(unexpected) + ";";
-    msg += " (was it saved from a different model or configuration?) Nothing was loaded.";
+    std::vector<std::string> parts;
+    if (!mismatched.empty()) parts.push_back("shape mismatch: " + list(mismatched));
+    if (!missing.empty()) parts.push_back("missing from the checkpoint: " + list(missing));
+    if (!unexpected.empty()) parts.push_back("in the checkpoint but not expected: " + list(unexpected));
+    std::string msg = "checkpoint '" + path + "' does not fit the tensors it is loaded into: ";
+    for (size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
+    msg += ". Nothing was loaded (was it saved from a different model or configuration?)";
     throw std::runtime_error(msg);
   }
   for (const NamedTensor& t : targets) {

@@ -1,11 +1,11 @@
 // Helpers for the optimizer and checkpoint tests: parameters from literal values, gradients set through a
 // real backward pass, and a scratch directory removed at the end of each test.
 #pragma once
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "tensor/ops.h"
 #include "tensor/tensor.h"
@@ -18,10 +18,12 @@ inline Tensor param(const std::vector<float>& values, const Shape& shape) {
   t.set_requires_grad(true);
   return t;
 }
-inline Tensor param(const std::vector<float>& values) { return param(values, {int64_t(values.size())}); }
+inline Tensor param(const std::vector<float>& values) {
+  return param(values, {int64_t(values.size())});
+}
 
-// Gives each parameter exactly the gradient `grads[i]` by back-propagating L = sum_i sum(w_i * c_i), c_i = grads[i]
-// (dL/dw_i = c_i). Previous gradients are dropped first.
+// Gives each parameter exactly the gradient `grads[i]` by back-propagating L = sum_i sum(w_i * c_i), c_i =
+// grads[i] (dL/dw_i = c_i). Previous gradients are dropped first.
 inline void set_grads(const std::vector<NamedTensor>& params, const std::vector<std::vector<float>>& grads) {
   Tensor loss;
   for (size_t i = 0; i < params.size(); ++i) {
@@ -50,7 +52,8 @@ class ScratchDir {
   std::string file(const std::string& name) const { return (path_ / name).string(); }
   std::vector<std::string> entries() const {
     std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(path_)) out.push_back(e.path().filename().string());
+    for (const auto& e : std::filesystem::directory_iterator(path_))
+      out.push_back(e.path().filename().string());
     return out;
   }
   const std::filesystem::path& path() const { return path_; }

@@ -6,7 +6,6 @@
 // g2 = (-0.3, 0.6, 0.2) at step 2, lr = 0.1. Each expected value is worked out in the comment above it
 // (in exact decimals; Adam's second step in double, digits shown to 9 significant places).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "optim/adam.h"
@@ -96,7 +95,8 @@ TEST_CASE("Adam and AdamW: two steps by hand", "[optim][adam]") {
     const auto w = two_steps(opt);
     // Step 1: m = 0.1 g1, v = 0.001 g1^2, mhat = g1, vhat = g1^2: w -= 0.1 g1 / (|g1| + 1e-8), a signed step
     //   of 0.1 (short by 0.1 * 1e-8 / |g1|): w1 = (0.900000002, -2.1, 0.599999999).
-    // Step 2, element 0: m = 0.9 * 0.05 + 0.1 * (-0.3) = 0.015, v = 0.999 * 0.00025 + 0.001 * 0.09 = 0.00033975,
+    // Step 2, element 0: m = 0.9 * 0.05 + 0.1 * (-0.3) = 0.015, v = 0.999 * 0.00025 + 0.001 * 0.09 =
+    // 0.00033975,
     //   mhat = 0.015 / 0.19, vhat = 0.00033975 / 0.001999, w = 0.9 - 0.1 * mhat / sqrt(vhat) = 0.880850199.
     CHECK_ALL_CLOSE(w[0], std::vector<double>({0.900000002, -2.1, 0.599999999}), kAtol, kRtol);
     CHECK_ALL_CLOSE(w[1], std::vector<double>({0.880850199, -2.19445512, 0.651102606}), kAtol, kRtol);
@@ -111,13 +111,15 @@ TEST_CASE("Adam and AdamW: two steps by hand", "[optim][adam]") {
   SECTION("AdamW with decoupled weight decay 0.1: w *= 1 - 0.1 * 0.1 first") {
     AdamW opt({{"w", param(kW0)}}, {.lr = 0.1f, .weight_decay = 0.1f});
     const auto w = two_steps(opt);
-    // Step 1: w0 * 0.99 = (0.99, -1.98, 0.495), then the signed step of 0.1: (0.890000002, -2.08, 0.594999999).
+    // Step 1: w0 * 0.99 = (0.99, -1.98, 0.495), then the signed step of 0.1: (0.890000002, -2.08,
+    // 0.594999999).
     CHECK_ALL_CLOSE(w[0], std::vector<double>({0.890000002, -2.08, 0.594999999}), kAtol, kRtol);
     CHECK_ALL_CLOSE(w[1], std::vector<double>({0.861950199, -2.15365512, 0.640152606}), kAtol, kRtol);
   }
 }
 
-TEST_CASE("AdamW's decay is decoupled: it equals Adam without decay applied to (1 - lr wd) w", "[optim][adam]") {
+TEST_CASE("AdamW's decay is decoupled: it equals Adam without decay applied to (1 - lr wd) w",
+          "[optim][adam]") {
   // AdamW: w <- (1 - lr wd) w - lr mhat / (sqrt(vhat) + eps), with m, v built from the raw gradient only.
   // So with the same gradients, AdamW(wd) == [shrink w by (1 - lr wd), then Adam(wd = 0)] at every step.
   // Adam's L2 form instead feeds wd w through m and v: a different trajectory.
@@ -178,10 +180,12 @@ TEST_CASE("zero_grad drops every gradient; learning rate get/set", "[optim]") {
 
 TEST_CASE("optimizer options and configs are validated, naming the field", "[optim]") {
   auto params = [] { return std::vector<NamedTensor>{{"w", param(kW0)}}; };
-  CHECK_THROWS_WITH(Sgd(params(), {.lr = 0.1f, .nesterov = true}), Catch::Contains("nesterov needs momentum"));
+  CHECK_THROWS_WITH(Sgd(params(), {.lr = 0.1f, .nesterov = true}),
+                    Catch::Contains("nesterov needs momentum"));
   CHECK_THROWS_WITH(Sgd(params(), {.lr = 0.1f, .momentum = 1.5f}), Catch::Contains("momentum"));
   CHECK_THROWS_WITH(Adam(params(), {.beta2 = 1.0f}), Catch::Contains("beta2"));
-  CHECK_THROWS_WITH(Sgd({{"w", param(kW0)}, {"w", param(kW0)}}), Catch::Contains("two parameters are named 'w'"));
+  CHECK_THROWS_WITH(Sgd({{"w", param(kW0)}, {"w", param(kW0)}}),
+                    Catch::Contains("two parameters are named 'w'"));
   Tensor shared = param(kW0);
   CHECK_THROWS_WITH(Sgd({{"a", shared}, {"b", shared}}), Catch::Contains("listed twice"));
 
@@ -194,7 +198,8 @@ TEST_CASE("optimizer options and configs are validated, naming the field", "[opt
   CHECK(dynamic_cast<Adam&>(*adamw).options().weight_decay == 0.01f);  // PyTorch's AdamW default
   CHECK_THROWS_WITH(make_optimizer({{"type", "adam"}, {"betta1", 0.8}}, params()),
                     Catch::Contains("unknown key \"betta1\""));
-  CHECK_THROWS_WITH(make_optimizer({{"type", "rmsprop"}}, params()), Catch::Contains("unknown type \"rmsprop\""));
+  CHECK_THROWS_WITH(make_optimizer({{"type", "rmsprop"}}, params()),
+                    Catch::Contains("unknown type \"rmsprop\""));
   CHECK_THROWS_WITH(make_optimizer({{"type", "sgd"}, {"lr", "fast"}}, params()),
                     Catch::Contains("\"lr\" must be a number"));
 }
@@ -211,9 +216,11 @@ TEST_CASE("optimizer state: names, scalars, and refusal of a different optimizer
   CHECK(Sgd({{"w", param(kW0)}}, {.lr = 0.1f}).state_tensors().empty());  // no momentum: no buffers
 
   Sgd sgd({{"fc.weight", param(kW0)}, {"fc.bias", param({0.0f})}}, {.lr = 0.1f, .momentum = 0.9f});
-  CHECK_THROWS_WITH(sgd.load_state(adam.state()), Catch::Contains("saved by a 'adam' optimizer, this one is 'sgd'"));
+  CHECK_THROWS_WITH(sgd.load_state(adam.state()),
+                    Catch::Contains("saved by a 'adam' optimizer, this one is 'sgd'"));
   Adam other({{"fc.weight", param(kW0)}}, {.lr = 0.1f});
-  CHECK_THROWS_WITH(other.load_state(adam.state()), Catch::Contains("lists 2 parameters, this optimizer has 1"));
+  CHECK_THROWS_WITH(other.load_state(adam.state()),
+                    Catch::Contains("lists 2 parameters, this optimizer has 1"));
   nlohmann::json bad = adam.state();
   bad["hyper"]["beta1"] = 2.0;
   CHECK_THROWS_WITH(Adam({{"fc.weight", param(kW0)}, {"fc.bias", param({0.0f})}}).load_state(bad),
@@ -223,7 +230,8 @@ TEST_CASE("optimizer state: names, scalars, and refusal of a different optimizer
 TEST_CASE("each optimizer minimises a small quadratic", "[optim]") {
   // f(w) = 1/2 sum_i a_i (w_i - c_i)^2 with curvatures a = (1, 4, 0.5, 2): the minimum is w = c, f = 0.
   const std::vector<float> a = {1.0f, 4.0f, 0.5f, 2.0f}, c = {3.0f, -1.0f, 0.5f, 2.0f};
-  const Tensor A = Tensor::from_vector(a, {4}), minus_c = Tensor::from_vector({-3.0f, 1.0f, -0.5f, -2.0f}, {4});
+  const Tensor A = Tensor::from_vector(a, {4}),
+               minus_c = Tensor::from_vector({-3.0f, 1.0f, -0.5f, -2.0f}, {4});
   auto run = [&](Optimizer& opt, int steps, const LrSchedule* schedule) {
     Tensor w = opt.parameters()[0].tensor;
     for (int t = 0; t < steps; ++t) {

@@ -1,6 +1,5 @@
 // L2 penalty (three equivalent forms), max-norm constraint, gradient clipping by norm and by value.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <limits>
 
@@ -16,7 +15,8 @@ TEST_CASE("L2: penalty value, its gradient, add_l2_gradient and SGD weight_decay
   // w = (1, -2, 0.5) and W = [[0.1, 0.2], [0.3, 0.4]]: sum of squares 5.25 + 0.3 = 5.55;
   // with lambda = 0.2 the penalty is 0.2 / 2 * 5.55 = 0.555 and its gradient 0.2 w.
   auto make = [] {
-    return std::vector<NamedTensor>{{"w", param({1.0f, -2.0f, 0.5f})}, {"W", param({0.1f, 0.2f, 0.3f, 0.4f}, {2, 2})}};
+    return std::vector<NamedTensor>{{"w", param({1.0f, -2.0f, 0.5f})},
+                                    {"W", param({0.1f, 0.2f, 0.3f, 0.4f}, {2, 2})}};
   };
   const std::vector<double> grad_w = {0.2, -0.4, 0.1}, grad_W = {0.02, 0.04, 0.06, 0.08};
 
@@ -41,21 +41,23 @@ TEST_CASE("L2: penalty value, its gradient, add_l2_gradient and SGD weight_decay
   Sgd(a, {.lr = 0.1f}).step();
   set_grads(b, g);
   Sgd(b, {.lr = 0.1f, .weight_decay = 0.2f}).step();
-  for (size_t i = 0; i < 2; ++i) CHECK_ALL_CLOSE(a[i].tensor.to_vector(), b[i].tensor.to_vector(), 1e-7, 1e-6);
+  for (size_t i = 0; i < 2; ++i)
+    CHECK_ALL_CLOSE(a[i].tensor.to_vector(), b[i].tensor.to_vector(), 1e-7, 1e-6);
 
   CHECK(l2_penalty({}, 0.2f).item() == 0.0f);
   CHECK(weights_only(make()).size() == 1);  // rank >= 2 only: W
 }
 
 TEST_CASE("max-norm rescales each output unit's fan-in above the limit, weights only", "[optim][maxnorm]") {
-  // Linear (3, 4): row 0 = (3, 4, 0, 0) has norm 5 -> (1.2, 1.6, 0, 0) at max_norm 2; row 1 = (0.5, 0.5, 0.5, 0.5)
-  // has norm 1 and stays bit-identical; row 2 = (0, 0, 0, -6) -> (0, 0, 0, -2).
+  // Linear (3, 4): row 0 = (3, 4, 0, 0) has norm 5 -> (1.2, 1.6, 0, 0) at max_norm 2; row 1 = (0.5, 0.5, 0.5,
+  // 0.5) has norm 1 and stays bit-identical; row 2 = (0, 0, 0, -6) -> (0, 0, 0, -2).
   Tensor fc = param({3, 4, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, 0, 0, 0, -6}, {3, 4});
   // Conv (2, 1, 2, 2): filter 0 = all 2 (norm 4) -> all 1; filter 1 = (1, 0, 0, 0) stays.
   Tensor conv = param({2, 2, 2, 2, 1, 0, 0, 0}, {2, 1, 2, 2});
   Tensor bias = param({10.0f, -10.0f});  // rank 1: never constrained
   apply_max_norm({{"fc.weight", fc}, {"conv.weight", conv}, {"fc.bias", bias}}, 2.0f);
-  CHECK_ALL_CLOSE(fc.to_vector(), std::vector<double>({1.2, 1.6, 0, 0, 0.5, 0.5, 0.5, 0.5, 0, 0, 0, -2}), 1e-7, 1e-6);
+  CHECK_ALL_CLOSE(fc.to_vector(), std::vector<double>({1.2, 1.6, 0, 0, 0.5, 0.5, 0.5, 0.5, 0, 0, 0, -2}),
+                  1e-7, 1e-6);
   CHECK(fc.to_vector()[4] == 0.5f);
   CHECK_ALL_CLOSE(conv.to_vector(), std::vector<double>({1, 1, 1, 1, 1, 0, 0, 0}), 1e-7, 1e-6);
   CHECK(bias.to_vector() == std::vector<float>({10.0f, -10.0f}));
@@ -73,7 +75,8 @@ TEST_CASE("max-norm rescales each output unit's fan-in above the limit, weights 
   CHECK_THROWS_WITH(apply_max_norm({{"fc.weight", fc}}, 0.0f), Catch::Contains("max_norm"));
 }
 
-TEST_CASE("clip_grad_norm: global norm over all gradients, returned; scaled only above the limit", "[optim][clip]") {
+TEST_CASE("clip_grad_norm: global norm over all gradients, returned; scaled only above the limit",
+          "[optim][clip]") {
   // Gradients (3, 4) and (12): global norm sqrt(9 + 16 + 144) = 13.
   Tensor a = param({0.0f, 0.0f}), b = param({0.0f}), untouched = param({1.0f});
   const std::vector<NamedTensor> params = {{"a", a}, {"b", b}, {"no_grad", untouched}};

@@ -1,8 +1,7 @@
-// Learning-rate schedules at chosen steps (values worked out in the comments), warmup combined with each kind,
-// purity (any order, JSON round trip) and validation.
-#include <catch2/catch.hpp>
-
+// Learning-rate schedules at chosen steps (values worked out in the comments), warmup combined with each
+// kind, purity (any order, JSON round trip) and validation.
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "optim/schedule.h"
@@ -39,7 +38,8 @@ TEST_CASE("schedules: constant, step, multistep, cosine", "[optim][schedule]") {
   check_rates(LrSchedule::cosine(1.0f, 4, 0.1f), {0, 2, 3, 4, 7}, {1, 0.55, 0.2318019, 0.1, 0.1});
 }
 
-TEST_CASE("schedules: linear warmup, then the main schedule counted from the end of warmup", "[optim][schedule]") {
+TEST_CASE("schedules: linear warmup, then the main schedule counted from the end of warmup",
+          "[optim][schedule]") {
   // warmup 2 from 0.1: 1 * (0.1 + 0.9 t / 2) = 0.1, 0.55; then cosine at u = t - 2.
   check_rates(LrSchedule::cosine(1.0f, 4).with_warmup(2, 0.1f), {0, 1, 2, 3, 4, 6, 50},
               {0.1, 0.55, 1, 0.8535534, 0.5, 0, 0});
@@ -74,7 +74,8 @@ TEST_CASE("schedules refuse bad settings, naming the field", "[optim][schedule]"
   CHECK_THROWS_WITH(LrSchedule::constant(0.1f).with_warmup(2, 1.5f), Catch::Contains("warmup_start"));
   CHECK_THROWS_WITH(LrSchedule::constant(-1.0f), Catch::Contains("base_lr"));
   CHECK_THROWS_WITH(LrSchedule::from_json({{"kind", "exp"}}), Catch::Contains("unknown kind \"exp\""));
-  CHECK_THROWS_WITH(LrSchedule::from_json({{"kind", "step"}, {"gama", 0.5}}), Catch::Contains("unknown key \"gama\""));
+  CHECK_THROWS_WITH(LrSchedule::from_json({{"kind", "step"}, {"gama", 0.5}}),
+                    Catch::Contains("unknown key \"gama\""));
   CHECK_THROWS_WITH(LrSchedule::from_json({{"kind", "cosine"}, {"total", 2.5}}),
                     Catch::Contains("\"total\" must be an integer"));
   CHECK_THROWS_WITH(LrSchedule::constant(0.1f).at(-1), Catch::Contains("t must be >= 0"));

@@ -1,9 +1,8 @@
 // The CPU optimizer kernels (kernels/cpu/optim_update.cpp) against the formulas of kernels/optim_update.h in
 // double, and against their CUDA twins run on the emulated device (same float arithmetic, so bit-identical
 // there; on a real GPU fused multiply-adds may differ in the last bits).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "kernels/optim_update.h"
@@ -20,7 +19,8 @@ constexpr int64_t kN = 40000;
 
 TEST_CASE("cpu sgd_update / adam_update match the header's formulas in double", "[optim][kernels]") {
   const Vec p0 = random_uniform(size_t(kN), 11), g = random_uniform(size_t(kN), 12);
-  const Vec m0 = random_uniform(size_t(kN), 13, -0.1f, 0.1f), v0 = random_uniform(size_t(kN), 14, 0.0f, 0.05f);
+  const Vec m0 = random_uniform(size_t(kN), 13, -0.1f, 0.1f),
+            v0 = random_uniform(size_t(kN), 14, 0.0f, 0.05f);
   const float lr = 0.05f, wd = 0.01f;
   for (const float momentum : {0.0f, 0.9f})
     for (const bool nesterov : {false, true}) {
@@ -58,15 +58,16 @@ TEST_CASE("cpu sgd_update / adam_update match the header's formulas in double", 
                 (std::sqrt(v[i] / (1 - std::pow(b2, double(step)))) + eps);
       }
       Vec cp = p0, cm = m0, cv = v0;
-      facet::cpu::adam_update(cp.data(), cm.data(), cv.data(), g.data(), kN, lr, 0.9f, 0.999f, 1e-8f, wd, decoupled,
-                              step);
+      facet::cpu::adam_update(cp.data(), cm.data(), cv.data(), g.data(), kN, lr, 0.9f, 0.999f, 1e-8f, wd,
+                              decoupled, step);
       CHECK_ALL_CLOSE(cp, p, 1e-6, 1e-5);
       CHECK_ALL_CLOSE(cm, m, 1e-7, 1e-5);
       CHECK_ALL_CLOSE(cv, v, 1e-8, 1e-5);
     }
 }
 
-TEST_CASE("cpu max_norm_rows: rows above the limit rescaled to it, rows below untouched", "[optim][kernels]") {
+TEST_CASE("cpu max_norm_rows: rows above the limit rescaled to it, rows below untouched",
+          "[optim][kernels]") {
   const int rows = 300, cols = 120;  // 36000 values: the threaded path
   Vec w = random_uniform(size_t(rows) * cols, 15);
   for (int c = 0; c < cols; ++c) w[size_t(7) * cols + c] *= 0.01f;  // row 7 far under the limit
@@ -101,11 +102,11 @@ TEST_CASE("cpu and emulated-CUDA optimizer kernels agree bit for bit", "[optim][
   }
   for (const bool decoupled : {false, true}) {
     Vec cp = p0, cm = m0, cv = v0;
-    facet::cpu::adam_update(cp.data(), cm.data(), cv.data(), g.data(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled,
-                            3);
+    facet::cpu::adam_update(cp.data(), cm.data(), cv.data(), g.data(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f,
+                            decoupled, 3);
     Dev<float> dp(p0), dm(m0), dv(v0), dg(g);
-    facet::cuda::adam_update(dp.get(), dm.get(), dv.get(), dg.get(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled,
-                             3);
+    facet::cuda::adam_update(dp.get(), dm.get(), dv.get(), dg.get(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f,
+                             decoupled, 3);
     CHECK_ALL_CLOSE(dp.to_host(), cp, 0.0, 0.0);
     CHECK_ALL_CLOSE(dm.to_host(), cm, 0.0, 0.0);
     CHECK_ALL_CLOSE(dv.to_host(), cv, 0.0, 0.0);
