@@ -306,7 +306,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   const unsigned char* b = bytes.data();
 
   // Magic, version, then the file length the header promises, then the CRC over everything before it.
-  if (std::memcmp(b, kCheckpointMagic, size_t(std::min<uint64_t>(have, 8))) != 0)
+  if (have > 0 && std::memcmp(b, kCheckpointMagic, size_t(std::min<uint64_t>(have, 8))) != 0)
     throw refuse("not a facet checkpoint (the file does not start with \"FACETCKP\")");
   if (have < kHeaderSize)
     throw refuse("truncated: expected at least " + std::to_string(kHeaderSize) +
@@ -334,6 +334,7 @@ Checkpoint load_checkpoint(const std::string& path) {
        << " (the file is corrupted)";
     throw refuse(os.str());
   }
+  if (get_u64(b + 56) != 0) throw refuse("the reserved header field (bytes 56-63) is not zero");
 
   // Section sizes must tile the file exactly (checked without overflow).
   const uint64_t body = file_size - 4;
