@@ -110,9 +110,7 @@ void Optimizer::load_state(const nlohmann::json& st) {
     const nlohmann::json& per_param = st.at("param_steps");
     if (!per_param.is_object() || per_param.size() != params_.size())
       throw std::runtime_error("\"param_steps\" lists " + std::to_string(per_param.size()) +
-                               " parameters, this "
-                               "optimizer has " +
-                               std::to_string(params_.size()));
+                               " parameters, this optimizer has " + std::to_string(params_.size()));
     for (const NamedTensor& p : params_)
       if (!per_param.contains(p.name))
         throw std::runtime_error("\"param_steps\" has no entry for parameter '" + p.name + "'");
