@@ -7,11 +7,17 @@
 #include "apps/cmd_data.h"
 
 #include "apps/cmd_bench.h"
+#include "apps/cmd_eval.h"
+#include "apps/cmd_predict.h"
+#include "apps/cmd_train.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"facet: face-attribute CNNs (age, gender, race) trained on facet's own kernels"};
   app.require_subcommand(1);
   // subcommands: add_<area>_commands(app);
+  add_train_commands(app);
+  add_eval_commands(app);
+  add_predict_commands(app);
   add_data_commands(app);
   add_bench_commands(app);
   try {

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "layers/dropout.h"
 #include "layers/linear.h"
 #include "tensor/ops.h"
 #include "tensor/rng.h"
@@ -31,6 +32,28 @@ void Model::to(Device device) {
 }
 
 int64_t Model::parameter_count() { return trunk_.parameter_count() + head_layers_.parameter_count(); }
+
+static std::vector<Dropout*> dropout_layers(Sequential& a, Sequential& b) {
+  std::vector<Dropout*> out;
+  for (Sequential* s : {&a, &b})
+    for (size_t i = 0; i < s->size(); ++i)
+      if (auto* d = dynamic_cast<Dropout*>(&(*s)[i])) out.push_back(d);
+  return out;
+}
+
+std::vector<uint64_t> Model::dropout_offsets() {
+  std::vector<uint64_t> out;
+  for (Dropout* d : dropout_layers(trunk_, head_layers_)) out.push_back(d->offset());
+  return out;
+}
+
+void Model::set_dropout_offsets(const std::vector<uint64_t>& offsets) {
+  auto layers = dropout_layers(trunk_, head_layers_);
+  if (offsets.size() != layers.size())
+    throw std::invalid_argument("set_dropout_offsets: " + std::to_string(offsets.size()) + " offsets for " +
+                                std::to_string(layers.size()) + " dropout layers");
+  for (size_t i = 0; i < layers.size(); ++i) layers[i]->set_offset(offsets[i]);
+}
 
 std::string Model::summary() {
   std::string s = kind() + "\n" + trunk_.summary(input_shape(1));

@@ -49,6 +49,10 @@ class Model {
   void to(Device device);
   std::string summary();  // every layer with its output shape, printed when a model is built
   int64_t parameter_count();
+  // Where each dropout layer's random stream stands, saved in training checkpoints so that a resumed run draws
+  // the masks the uninterrupted run would have drawn.
+  std::vector<uint64_t> dropout_offsets();
+  void set_dropout_offsets(const std::vector<uint64_t>& offsets);  // throws when the count differs
 
  protected:
   // Adds one linear head per entry of heads_ on top of a trunk whose output is (B, features).

@@ -1,0 +1,236 @@
+// `facet train`: every flag fills one field of a TrainSpec; the work is models/trainer_run.h's run_training.
+#include "apps/cmd_train.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "models/trainer.h"
+#include "models/trainer_data.h"
+#include "models/trainer_run.h"
+
+namespace {
+
+using facet::TrainSpec;
+
+volatile std::sig_atomic_t g_signals = 0;
+
+extern "C" void on_interrupt(int) {
+  if (g_signals > 0) _exit(130);  // second Ctrl-C: stop now
+  g_signals = 1;
+  facet::request_training_stop();
+}
+
+struct TrainArgs {
+  TrainSpec spec;
+  std::string model = "basecnn", activation, resume;
+  std::vector<int> conv_channels, dense, hidden;
+  float dropout = -1, dropout_first = -1, threshold = -1, margin = -1, leaky_alpha = -1;
+  bool gray = false, no_normalize = false, no_test = false;
+  std::string argv;
+};
+
+std::string join(const std::vector<int>& v) {
+  std::string s;
+  for (int x : v) {
+    if (!s.empty()) s += ",";
+    s += std::to_string(x);
+  }
+  return s;
+}
+
+}  // namespace
+
+void install_training_interrupt() {
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
+
+std::string train_command_line(const TrainSpec& s) {
+  const TrainSpec d;
+  std::ostringstream c;
+  c << "facet train --model " << s.model.value("kind", std::string("basecnn"));
+  auto str = [&](const char* flag, const std::string& v, const std::string& def) {
+    if (v != def) c << " " << flag << " " << (v.find(' ') != std::string::npos ? "'" + v + "'" : v);
+  };
+  auto num = [&](const char* flag, double v, double def) {
+    if (v != def) c << " " << flag << " " << v;
+  };
+  auto flag = [&](const char* f, bool v) {
+    if (v) c << " " << f;
+  };
+  str("--data", s.data.path, "");
+  str("--format", s.data.format, d.data.format);
+  c << " --labels " << s.data.labels;
+  str("--duplicates", s.data.duplicates, d.data.duplicates);
+  str("--split", s.data.split_file, "");
+  num("--val", s.data.val, d.data.val);
+  num("--test", s.data.test, d.data.test);
+  num("--fold", s.data.fold, d.data.fold);
+  flag("--subject-exclusive", s.data.subject_exclusive);
+  num("--max-per-class", s.data.max_per_class, 0);
+  str("--balance", s.data.balance, d.data.balance);
+  num("--limit", s.data.limit, 0);
+  c << " --size " << s.data.size;
+  flag("--gray", s.data.channels == 1);
+  num("--resize", s.data.resize, 0);
+  flag("--random-crop", s.data.random_crop);
+  flag("--flip", s.data.flip);
+  flag("--equalize", s.data.equalize);
+  flag("--ycbcr", s.data.ycbcr);
+  str("--scale", s.data.scale, d.data.scale);
+  flag("--no-normalize", !s.data.normalize);
+  for (const char* key : {"activation"})
+    if (s.model.contains(key)) c << " --activation " << s.model[key].get<std::string>();
+  if (s.model.contains("conv_channels")) c << " --conv-channels " << join(s.model["conv_channels"]);
+  if (s.model.contains("dense")) c << " --dense " << join(s.model["dense"]);
+  if (s.model.contains("hidden")) c << " --hidden " << join(s.model["hidden"]);
+  if (s.model.contains("dropout")) c << " --dropout " << s.model["dropout"].get<float>();
+  if (s.model.contains("dropout_first")) c << " --dropout-first " << s.model["dropout_first"].get<float>();
+  c << " --epochs " << s.run.epochs << " --batch " << s.run.batch << " --optimizer " << s.optim.optimizer << " --lr "
+    << s.optim.lr;
+  num("--momentum", s.optim.momentum, d.optim.momentum);
+  flag("--nesterov", s.optim.nesterov);
+  num("--weight-decay", s.optim.weight_decay, d.optim.weight_decay);
+  str("--schedule", s.optim.schedule, d.optim.schedule);
+  num("--warmup", s.optim.warmup, 0);
+  num("--max-norm", s.optim.max_norm, 0);
+  num("--clip", s.optim.clip, 0);
+  num("--label-smoothing", s.optim.label_smoothing, 0);
+  num("--patience", s.run.patience, 0);
+  str("--best-metric", s.run.best_metric, d.run.best_metric);
+  flag("--tta", s.run.tta);
+  c << " --seed " << s.run.seed;
+  num("--threads", s.run.threads, 0);
+  str("--out", s.run.out, "");
+  return c.str();
+}
+
+void add_train_commands(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  TrainSpec& s = a->spec;
+  CLI::App* cmd = app.add_subcommand("train", "train a model; writes a run directory (config, split, per-epoch "
+                                              "metrics JSON/CSV, PNG curves, best and last checkpoints, test scores)");
+  // model
+  cmd->add_option("--model", a->model, "basecnn, fcn2hot, tuple or levihassner")->capture_default_str();
+  cmd->add_option("--activation", a->activation, "basecnn: relu or leakyrelu (default leakyrelu)");
+  cmd->add_option("--leaky-alpha", a->leaky_alpha, "LeakyReLU negative slope (default 0.01)");
+  cmd->add_option("--conv-channels", a->conv_channels, "basecnn: channels of each conv cycle (default 32,32,64,64,128,128)")
+      ->delimiter(',');
+  cmd->add_option("--dense", a->dense, "basecnn: dense layer sizes (default 256,128)")->delimiter(',');
+  cmd->add_option("--hidden", a->hidden, "fcn2hot/tuple: hidden layer sizes (default 64,32,32,16,16 / 32,32,16,16,10)")
+      ->delimiter(',');
+  cmd->add_option("--dropout", a->dropout, "dropout probability (basecnn dense layers 0.5; fcn2hot after the first "
+                                           "hidden layer 0.5; tuple 0)");
+  cmd->add_option("--dropout-first", a->dropout_first, "fcn2hot: dropout on the first hidden layer (default 0.8)");
+  cmd->add_option("--threshold", a->threshold, "fcn2hot: confidence under which a 2-hot prediction is undefined (0.5)");
+  cmd->add_option("--margin", a->margin, "tuple: distance from a class beyond which a value is undefined (0.5)");
+  // data
+  cmd->add_option("--data", s.data.path, "UTKFace folder, Adience folder (fold_*_data.txt) or UTKFace CSV file "
+                                         "(default: $FACET_DATA/utkface, then $FACET_DATA)");
+  cmd->add_option("--format", s.data.format, "auto, utkface, adience or csv")->capture_default_str();
+  cmd->add_option("--labels", s.data.labels, "label scheme: groups10, bin10, balanced[:K], intuition, seed000, "
+                                             "adience8, 2hot, tuple, age edges like 0,7,13,20, parts joined by '+' "
+                                             "(+gender, +race)")
+      ->capture_default_str();
+  cmd->add_option("--duplicates", s.data.duplicates, "byte-identical copies: drop-conflicts, keep-first, keep-all")
+      ->capture_default_str();
+  cmd->add_option("--split", s.data.split_file, "use this split file (from `facet data split` or a run directory)");
+  cmd->add_option("--val", s.data.val, "validation fraction")->capture_default_str();
+  cmd->add_option("--test", s.data.test, "test fraction")->capture_default_str();
+  cmd->add_option("--fold", s.data.fold, "Adience protocol: test on this fold (0-4), train on the other four");
+  cmd->add_flag("--subject-exclusive", s.data.subject_exclusive, "keep each identity on one side of the split");
+  cmd->add_option("--max-per-class", s.data.max_per_class,
+                  "before splitting, keep at most this many faces per class of the first head (study D: 5000)");
+  cmd->add_option("--balance", s.data.balance, "training split: undersample:<head>:<class>:<keep>, smallest:<head>, "
+                                               "weighted:<head> or none")
+      ->capture_default_str();
+  cmd->add_option("--limit", s.data.limit, "train on only this many faces (seeded sample; quick checks)");
+  cmd->add_option("--adience-images", s.data.adience_images, "Adience: root holding aligned/ (default: --data)");
+  cmd->add_option("--size", s.data.size, "input side in pixels (64, 128, 200, ...)")->capture_default_str();
+  cmd->add_flag("--gray", a->gray, "grayscale input (default colour)");
+  cmd->add_option("--resize", s.data.resize, "resize faces to this side before cropping --size (with --random-crop)");
+  cmd->add_flag("--random-crop", s.data.random_crop, "training: random crops of --size from the --resize image");
+  cmd->add_flag("--flip", s.data.flip, "training: random horizontal flips");
+  cmd->add_flag("--equalize", s.data.equalize, "histogram equalization (study E)");
+  cmd->add_flag("--ycbcr", s.data.ycbcr, "RGB -> YCbCr (study E)");
+  cmd->add_option("--scale", s.data.scale, "pixel scaling: unit (x/255), minmax (per image) or raw")
+      ->capture_default_str();
+  cmd->add_flag("--no-normalize", a->no_normalize, "skip the per-channel mean/std normalization");
+  cmd->add_option("--workers", s.data.workers, "loader threads")->capture_default_str();
+  // optimisation
+  cmd->add_option("--epochs", s.run.epochs, "epochs")->capture_default_str();
+  cmd->add_option("--batch", s.run.batch, "batch size")->capture_default_str();
+  cmd->add_option("--optimizer", s.optim.optimizer, "sgd, adam or adamw")->capture_default_str();
+  cmd->add_option("--lr", s.optim.lr, "learning rate")->capture_default_str();
+  cmd->add_option("--momentum", s.optim.momentum, "sgd momentum")->capture_default_str();
+  cmd->add_flag("--nesterov", s.optim.nesterov, "sgd: Nesterov momentum");
+  cmd->add_option("--weight-decay", s.optim.weight_decay, "L2 (sgd, adam) or decoupled decay (adamw; default 0.01)");
+  cmd->add_option("--schedule", s.optim.schedule, "learning rate per epoch: constant, step or cosine")
+      ->capture_default_str();
+  cmd->add_option("--step-size", s.optim.step_size, "step schedule: epochs between decays")->capture_default_str();
+  cmd->add_option("--gamma", s.optim.gamma, "step schedule: decay factor")->capture_default_str();
+  cmd->add_option("--min-lr", s.optim.min_lr, "cosine schedule: final learning rate")->capture_default_str();
+  cmd->add_option("--warmup", s.optim.warmup, "epochs of linear learning-rate warmup");
+  cmd->add_option("--max-norm", s.optim.max_norm, "max-norm constraint on weight rows after each step (study E: 3-4)");
+  cmd->add_option("--clip", s.optim.clip, "clip the global gradient norm to this value");
+  cmd->add_option("--label-smoothing", s.optim.label_smoothing, "cross-entropy label smoothing (e.g. 0.1)");
+  // run
+  cmd->add_option("--patience", s.run.patience, "early stopping: epochs without a better validation score (0: off)");
+  cmd->add_option("--best-metric", s.run.best_metric, "what picks the best epoch: mean (validation accuracy over "
+                                                      "heads), loss, or a head name")
+      ->capture_default_str();
+  cmd->add_flag("--tta", s.run.tta, "evaluate with test-time horizontal flip (mean of both outputs)");
+  cmd->add_option("--seed", s.run.seed, "seed of everything (init, split, order, augmentation, dropout)")
+      ->capture_default_str();
+  cmd->add_option("--threads", s.run.threads, "kernel threads (default: OpenMP's, i.e. all cores)");
+  cmd->add_option("--out", s.run.out, "run directory (e.g. runs/basecnn64)");
+  cmd->add_flag("--no-test", a->no_test, "do not score the best checkpoint on the test split at the end");
+  cmd->add_option("--resume", a->resume, "continue the run in this directory from its last.ckpt (other flags: only "
+                                         "--epochs, --threads, --workers, --patience may change)");
+
+  cmd->callback([a, cmd] {
+    std::string argv = "facet train";
+    for (const auto* o : cmd->get_options())
+      if (o->count() > 0 && o->get_name() != "--help") {
+        argv += " " + o->get_name();
+        for (const auto& r : o->results()) argv += " " + r;
+      }
+    TrainSpec spec = a->spec;
+    const bool resume = !a->resume.empty();
+    if (resume) {
+      spec = facet::read_run_spec(a->resume);
+      spec.run.out = a->resume;
+      if (cmd->count("--epochs")) spec.run.epochs = a->spec.run.epochs;
+      if (cmd->count("--threads")) spec.run.threads = a->spec.run.threads;
+      if (cmd->count("--workers")) spec.data.workers = a->spec.data.workers;
+      if (cmd->count("--patience")) spec.run.patience = a->spec.run.patience;
+    } else {
+      if (spec.data.path.empty()) spec.data.path = facet::default_data_dir();
+      spec.data.channels = a->gray ? 1 : 3;
+      spec.data.normalize = !a->no_normalize;
+      spec.run.test = !a->no_test;
+      nlohmann::json m = {{"kind", a->model}};
+      if (!a->activation.empty()) m["activation"] = a->activation;
+      if (a->leaky_alpha >= 0) m["leaky_alpha"] = a->leaky_alpha;
+      if (!a->conv_channels.empty()) m["conv_channels"] = a->conv_channels;
+      if (!a->dense.empty()) m["dense"] = a->dense;
+      if (!a->hidden.empty()) m["hidden"] = a->hidden;
+      if (a->dropout >= 0) m["dropout"] = a->dropout;
+      if (a->dropout_first >= 0) m["dropout_first"] = a->dropout_first;
+      if (a->threshold >= 0) m["threshold"] = a->threshold;
+      if (a->margin >= 0) m["margin"] = a->margin;
+      spec.model = m;
+      if (spec.run.out.empty())
+        throw std::invalid_argument("no run directory: pass --out runs/NAME (it receives checkpoints and metrics)");
+    }
+    install_training_interrupt();
+    const nlohmann::json summary = facet::run_training(spec, resume, argv, std::cout);
+    std::cout << "run directory: " << spec.run.out << " (best epoch " << summary.value("best_epoch", 0) << ", "
+              << summary.value("wall_seconds", 0.0) << " s)\n";
+    if (summary.value("interrupted", false)) throw std::runtime_error("training interrupted");
+  });
+}

@@ -1,0 +1,559 @@
+#include "models/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+#include "models/report.h"
+#include "optim/regularize.h"
+#include "tensor/checkpoint.h"
+#include "tensor/ops.h"
+
+namespace facet {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+std::string duration_text(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const int t = int(s + 0.5);
+  char b[32];
+  if (t >= 3600) std::snprintf(b, sizeof b, "%dh%02dm", t / 3600, t / 60 % 60);
+  else std::snprintf(b, sizeof b, "%dm%02ds", t / 60, t % 60);
+  return b;
+}
+
+int task_named(const data::LabelScheme& scheme, const std::string& name) {
+  for (size_t t = 0; t < scheme.tasks.size(); ++t)
+    if (scheme.tasks[t].name == name) return int(t);
+  return -1;
+}
+
+std::vector<std::string> attribute_names(const Model& m) {
+  std::vector<std::string> n;
+  for (const auto& a : m.attributes()) n.push_back(a.name);
+  return n;
+}
+std::vector<int> attribute_classes(const Model& m) {
+  std::vector<int> c;
+  for (const auto& a : m.attributes()) c.push_back(a.classes);
+  return c;
+}
+
+}  // namespace
+
+void request_training_stop() { g_stop.store(true); }
+bool training_stop_requested() { return g_stop.load(); }
+void clear_training_stop() { g_stop.store(false); }
+
+// ---- batches -> tensors ------------------------------------------------------------------------------------------
+
+Tensor batch_images(const data::Batch& b, bool mirror) {
+  Tensor x = Tensor::from_vector(b.images, {b.n, b.c, b.h, b.w});  // (N, C, H, W)
+  if (mirror) {
+    float* p = x.data();
+    for (int64_t row = 0; row < int64_t(b.n) * b.c * b.h; ++row) std::reverse(p + row * b.w, p + (row + 1) * b.w);
+  }
+  return x;
+}
+
+std::vector<int> head_tasks(const Model& model, const data::LabelScheme& scheme) {
+  std::vector<int> out;
+  for (const auto& h : model.heads()) {
+    if (h.regression) {
+      if (scheme.target_dim != h.outputs)
+        throw std::invalid_argument("head '" + h.name + "' regresses " + std::to_string(h.outputs) +
+                                    " numbers; label scheme '" + scheme.name + "' gives " +
+                                    std::to_string(scheme.target_dim) + " targets (use --labels tuple)");
+      out.push_back(-1);
+      continue;
+    }
+    const int t = task_named(scheme, h.name);
+    if (t < 0) throw std::invalid_argument("head '" + h.name + "' has no task in label scheme '" + scheme.name + "'");
+    if (int(scheme.tasks[size_t(t)].classes.size()) != h.outputs)
+      throw std::invalid_argument("head '" + h.name + "' has " + std::to_string(h.outputs) + " outputs; label scheme '" +
+                                  scheme.name + "' has " + std::to_string(scheme.tasks[size_t(t)].classes.size()) +
+                                  " classes for it");
+    out.push_back(t);
+  }
+  return out;
+}
+
+std::vector<int> attribute_tasks(const Model& model, const data::LabelScheme& scheme) {
+  std::vector<int> out;
+  for (const auto& a : model.attributes()) {
+    const int t = task_named(scheme, a.name);
+    if (t < 0)
+      throw std::invalid_argument("the model predicts '" + a.name + "', which label scheme '" + scheme.name +
+                                  "' does not label");
+    out.push_back(t);
+  }
+  return out;
+}
+
+Tensor batch_loss(const Model& model, const std::vector<Tensor>& outputs, const data::Batch& b,
+                  const std::vector<int>& head_task, const LossOptions& options) {
+  const auto& heads = model.heads();
+  std::vector<std::vector<int32_t>> labels(heads.size());
+  std::vector<std::vector<float>> targets(heads.size());
+  for (size_t h = 0; h < heads.size(); ++h) {
+    if (heads[h].regression) {
+      if (b.target_dim != heads[h].outputs || b.targets.size() != size_t(b.n) * size_t(b.target_dim))
+        throw std::invalid_argument("batch has " + std::to_string(b.target_dim) + " targets per face; head '" +
+                                    heads[h].name + "' needs " + std::to_string(heads[h].outputs));
+      targets[h] = b.targets;
+    } else {
+      labels[h] = b.labels.at(size_t(head_task[h]));
+    }
+  }
+  return model_loss(model, outputs, labels, targets, options);
+}
+
+// ---- evaluation ------------------------------------------------------------------------------------------------
+
+std::vector<Tensor> infer(Model& model, const data::Batch& b, bool tta) {
+  NoGradGuard no_grad;
+  std::vector<Tensor> out = model.forward(batch_images(b));
+  if (!tta) return out;
+  std::vector<Tensor> mirrored = model.forward(batch_images(b, true));
+  for (size_t h = 0; h < out.size(); ++h) out[h] = (out[h] + mirrored[h]) * 0.5f;  // mean of the outputs
+  return out;
+}
+
+Metrics evaluate(Model& model, data::Loader& loader, const data::LabelScheme& scheme, const EvalOptions& options) {
+  const std::vector<int> attr_task = attribute_tasks(model, scheme);
+  const std::vector<int> head_task = options.loss ? head_tasks(model, scheme) : std::vector<int>{};
+  Metrics metrics(attribute_specs(attribute_names(model), attribute_classes(model), scheme), default_groupings());
+  model.set_training(false);
+  loader.start_epoch(0);
+  data::Batch b;
+  const auto& samples = loader.dataset().samples;
+  while (loader.next(b)) {
+    if (b.n == 0) continue;
+    std::vector<Tensor> outputs = infer(model, b, options.tta);
+    Prediction p = model.predict(outputs);
+    std::vector<std::vector<int32_t>> truth;
+    for (int t : attr_task) truth.push_back(b.labels.at(size_t(t)));
+    std::vector<std::vector<int32_t>> groups(2, std::vector<int32_t>(size_t(b.n)));
+    for (int i = 0; i < b.n; ++i) {
+      const auto& s = samples.at(size_t(b.indices[size_t(i)]));
+      groups[0][size_t(i)] = s.race;
+      groups[1][size_t(i)] = s.gender;
+    }
+    metrics.add(truth, p.classes, groups);
+    if (options.loss) {
+      NoGradGuard no_grad;
+      metrics.add_loss(double(batch_loss(model, outputs, b, head_task, {}).item()) * b.n, b.n);
+    }
+    if (options.on_batch) options.on_batch(b, p);
+  }
+  return metrics;
+}
+
+// ---- checkpoints ---------------------------------------------------------------------------------------------------
+
+LoadedModel load_model_checkpoint(const std::string& path) {
+  Checkpoint ck = load_checkpoint(path);  // validated: magic, sizes, CRC, table
+  if (!ck.meta.is_object() || !ck.meta.contains("model") || !ck.meta.contains("scheme") ||
+      !ck.meta.contains("transform"))
+    throw std::runtime_error("checkpoint '" + path +
+                             "' is not a facet model checkpoint: its metadata lacks the model config, label scheme or "
+                             "input transform (use best.ckpt or last.ckpt from a `facet train` run directory)");
+  LoadedModel m;
+  m.meta = ck.meta;
+  try {
+    m.model = make_model(ck.meta.at("model"), 0);
+    m.scheme = data::LabelScheme::from_json(ck.meta.at("scheme"));
+    m.transform = transform_from_json(ck.meta.at("transform"));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint '" + path + "': its metadata does not describe a model facet can build: " +
+                             e.what());
+  }
+  std::vector<NamedTensor> targets = m.model->parameters();
+  for (auto& b : m.model->buffers()) targets.push_back(b);
+  try {
+    ck.load_into(targets, {"optim/"});
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint '" + path + "' does not fit the " + m.model->kind() +
+                             " model its metadata describes: " + e.what());
+  }
+  m.model->set_training(false);
+  return m;
+}
+
+// ---- schedules and optimizers ------------------------------------------------------------------------------------
+
+LrSchedule schedule_of(const OptimSpec& o, int epochs) {
+  LrSchedule s;
+  if (o.schedule == "constant") s = LrSchedule::constant(o.lr);
+  else if (o.schedule == "step") s = LrSchedule::step(o.lr, o.step_size, o.gamma);
+  else if (o.schedule == "cosine") s = LrSchedule::cosine(o.lr, std::max(1, epochs - o.warmup), o.min_lr);
+  else throw std::invalid_argument("--schedule '" + o.schedule + "': use constant, step or cosine");
+  if (o.warmup > 0) s = s.with_warmup(o.warmup);
+  return s;
+}
+
+std::unique_ptr<Optimizer> optimizer_of(const OptimSpec& o, std::vector<NamedTensor> params) {
+  nlohmann::json c = {{"type", o.optimizer}, {"lr", o.lr}};
+  if (o.optimizer == "sgd") {
+    c["momentum"] = o.momentum;
+    c["nesterov"] = o.nesterov;
+    c["weight_decay"] = o.weight_decay;
+  } else if (o.optimizer == "adam" || o.optimizer == "adamw") {
+    if (o.weight_decay > 0 || o.optimizer == "adam") c["weight_decay"] = o.weight_decay;  // adamw: 0.01 by default
+  } else {
+    throw std::invalid_argument("--optimizer '" + o.optimizer + "': use sgd, adam or adamw");
+  }
+  auto opt = make_optimizer(c, std::move(params));
+  if (o.max_norm > 0) opt->set_max_norm(o.max_norm);
+  return opt;
+}
+
+// ---- epoch records -----------------------------------------------------------------------------------------------
+
+nlohmann::json EpochRecord::to_json(const std::vector<AttributeSpec>& attributes) const {
+  nlohmann::json j = {{"epoch", epoch}, {"lr", lr}, {"seconds", seconds}, {"images_per_s", images_per_s},
+                      {"train_loss", train_loss}};
+  for (size_t a = 0; a < attributes.size(); ++a) j["train_" + attributes[a].name] = train_accuracy[a];
+  if (has_val) {
+    j["val_loss"] = val_loss;
+    j["val_mean"] = val_mean;
+    for (size_t a = 0; a < attributes.size(); ++a) {
+      j["val_" + attributes[a].name] = val_accuracy[a];
+      if (attributes[a].ordinal) j["val_" + attributes[a].name + "_one_off"] = val_one_off[a];
+    }
+  }
+  return j;
+}
+
+EpochRecord EpochRecord::from_json(const nlohmann::json& j, const std::vector<AttributeSpec>& attributes) {
+  EpochRecord r;
+  r.epoch = j.at("epoch");
+  r.lr = j.at("lr");
+  r.seconds = j.at("seconds");
+  r.images_per_s = j.at("images_per_s");
+  r.train_loss = j.at("train_loss");
+  r.has_val = j.contains("val_loss");
+  for (const auto& a : attributes) {
+    r.train_accuracy.push_back(j.at("train_" + a.name));
+    if (r.has_val) {
+      r.val_accuracy.push_back(j.at("val_" + a.name));
+      r.val_one_off.push_back(a.ordinal ? j.at("val_" + a.name + "_one_off").get<double>() : 0.0);
+    }
+  }
+  if (r.has_val) {
+    r.val_loss = j.at("val_loss");
+    r.val_mean = j.at("val_mean");
+  }
+  return r;
+}
+
+// ---- the trainer ---------------------------------------------------------------------------------------------------
+
+Trainer::Trainer(Model& model, const TrainSpec& spec, const RunData& data, std::string run_dir, std::ostream& out)
+    : model_(model), spec_(spec), data_(data), dir_(std::move(run_dir)), out_(out) {
+  head_task_ = head_tasks(model_, data_.scheme);
+  attribute_task_ = attribute_tasks(model_, data_.scheme);
+  attributes_ = attribute_specs(attribute_names(model_), attribute_classes(model_), data_.scheme);
+  opt_ = optimizer_of(spec_.optim, model_.parameters());
+
+  data::LoaderOptions lo;
+  lo.batch_size = spec_.run.batch;
+  lo.workers = spec_.data.workers;
+  lo.seed = spec_.run.seed;
+  lo.transform = data_.transform;
+  lo.augment = true;
+  lo.shuffle = true;
+  lo.weights = data_.train_weights;
+  train_loader_ = std::make_unique<data::Loader>(data_.train, lo);
+  if (!data_.val.empty()) {
+    lo.augment = false;
+    lo.shuffle = false;
+    lo.weights.clear();
+    lo.batch_size = std::max(spec_.run.batch, 128);
+    val_loader_ = std::make_unique<data::Loader>(data_.val, lo);
+  }
+}
+
+Trainer::~Trainer() = default;
+
+nlohmann::json Trainer::model_meta() const {
+  return {{"model", model_.config()},
+          {"scheme", data_.scheme.to_json()},
+          {"transform", data_.transform.to_json()},
+          {"spec", to_json(spec_)}};
+}
+
+void Trainer::save_best(int epoch, double score) {
+  std::vector<NamedTensor> t = model_.parameters();
+  for (auto& b : model_.buffers()) t.push_back(b);
+  nlohmann::json meta = model_meta();
+  meta["facet_checkpoint"] = "model";
+  meta["epoch"] = epoch;
+  meta["score"] = {{"metric", spec_.run.best_metric}, {"value", score}};
+  save_checkpoint(dir_ + "/best.ckpt", t, meta);
+}
+
+void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best) {
+  std::vector<NamedTensor> t = model_.parameters();
+  for (auto& b : model_.buffers()) t.push_back(b);
+  for (auto& s : opt_->state_tensors()) t.push_back(s);
+  nlohmann::json meta = model_meta();
+  meta["facet_checkpoint"] = "training";
+  meta["epoch"] = epochs_done;
+  meta["optimizer"] = opt_->state();
+  meta["dropout_offsets"] = model_.dropout_offsets();
+  meta["best_epoch"] = r.best_epoch;
+  meta["best_score"] = r.best_score;
+  meta["since_best"] = since_best;
+  meta["history"] = nlohmann::json::array();
+  for (const auto& e : r.history) meta["history"].push_back(e.to_json(attributes_));
+  save_checkpoint(dir_ + "/last.ckpt", t, meta);
+}
+
+int Trainer::load_last(TrainResult& r, int& since_best) {
+  const std::string path = dir_ + "/last.ckpt";
+  if (!std::filesystem::exists(path))
+    throw std::runtime_error("cannot resume: " + path + " does not exist (the run finished no epoch yet; start it "
+                             "again without --resume)");
+  Checkpoint ck = load_checkpoint(path);
+  if (ck.meta.value("facet_checkpoint", std::string()) != "training")
+    throw std::runtime_error("cannot resume from " + path + ": it is not a training checkpoint");
+  if (ck.meta.at("model") != model_.config())
+    throw std::runtime_error("cannot resume from " + path + ": it holds a different model (" +
+                             ck.meta.at("model").dump() + ") than the run's config.json (" + model_.config().dump() +
+                             ")");
+  std::vector<NamedTensor> t = model_.parameters();
+  for (auto& b : model_.buffers()) t.push_back(b);
+  for (auto& s : opt_->state_tensors()) t.push_back(s);
+  ck.load_into(t);
+  opt_->load_state(ck.meta.at("optimizer"));
+  model_.set_dropout_offsets(ck.meta.at("dropout_offsets").get<std::vector<uint64_t>>());
+  r.best_epoch = ck.meta.at("best_epoch");
+  r.best_score = ck.meta.at("best_score");
+  since_best = ck.meta.at("since_best");
+  for (const auto& e : ck.meta.at("history")) r.history.push_back(EpochRecord::from_json(e, attributes_));
+  return ck.meta.at("epoch");
+}
+
+void Trainer::write_history(const std::vector<EpochRecord>& h) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& e : h) j.push_back(e.to_json(attributes_));
+  {
+    std::ofstream f(dir_ + "/metrics.json");
+    f << j.dump(2) << "\n";
+  }
+  std::ofstream csv(dir_ + "/metrics.csv");
+  csv << "epoch,lr,seconds,images_per_s,train_loss";
+  for (const auto& a : attributes_) csv << ",train_" << a.name;
+  csv << ",val_loss,val_mean";
+  for (const auto& a : attributes_) {
+    csv << ",val_" << a.name;
+    if (a.ordinal) csv << ",val_" << a.name << "_one_off";
+  }
+  csv << "\n";
+  for (const auto& e : h) {
+    csv << e.epoch << "," << e.lr << "," << e.seconds << "," << e.images_per_s << "," << e.train_loss;
+    for (double v : e.train_accuracy) csv << "," << v;
+    if (e.has_val) {
+      csv << "," << e.val_loss << "," << e.val_mean;
+      for (size_t a = 0; a < attributes_.size(); ++a) {
+        csv << "," << e.val_accuracy[a];
+        if (attributes_[a].ordinal) csv << "," << e.val_one_off[a];
+      }
+    } else {
+      csv << ",,";
+      for (const auto& a : attributes_) csv << (a.ordinal ? ",," : ",");
+    }
+    csv << "\n";
+  }
+  // Curves: loss, and accuracy per attribute (train dashed-lighter, validation solid), by epoch.
+  std::vector<Series> loss{{"train loss", {}, palette(0), false}, {"val loss", {}, palette(1), false}};
+  std::vector<Series> acc;
+  for (size_t a = 0; a < attributes_.size(); ++a) {
+    acc.push_back({"train " + attributes_[a].name, {}, palette(a), true});
+    acc.push_back({"val " + attributes_[a].name, {}, palette(a), false});
+  }
+  for (const auto& e : h) {
+    loss[0].y.push_back(e.train_loss);
+    if (e.has_val) loss[1].y.push_back(e.val_loss);
+    for (size_t a = 0; a < attributes_.size(); ++a) {
+      acc[2 * a].y.push_back(100.0 * e.train_accuracy[a]);
+      if (e.has_val) acc[2 * a + 1].y.push_back(100.0 * e.val_accuracy[a]);
+    }
+  }
+  plot_curves(dir_ + "/loss.png", "loss per epoch", "loss", loss);
+  plot_curves(dir_ + "/accuracy.png", "accuracy per epoch (light: training batches, dark: validation)", "%", acc);
+}
+
+TrainResult Trainer::fit(bool resume) {
+  TrainResult r;
+  int since_best = 0, start = 0;
+  if (resume) {
+    start = load_last(r, since_best);
+    out_ << "resuming " << dir_ << " after epoch " << start << " (best so far: epoch " << r.best_epoch << ")\n";
+  }
+  const RunSpec& run = spec_.run;
+  const LrSchedule schedule = schedule_of(spec_.optim, run.epochs);
+  schedule.validate();
+  LossOptions loss_options;
+  loss_options.label_smoothing = spec_.optim.label_smoothing;
+  const auto params = model_.parameters();
+  const bool live = &out_ == &std::cout && isatty(STDOUT_FILENO);
+  const int64_t batches = train_loader_->batches_per_epoch();
+  const auto t_fit = Clock::now();
+  double epoch_seconds_sum = 0;
+  int epochs_timed = 0;
+  if (start >= run.epochs) out_ << "nothing to do: " << start << " of " << run.epochs << " epochs are done\n";
+
+  for (int epoch = start; epoch < run.epochs; ++epoch) {
+    const double lr = schedule.at(epoch);
+    opt_->set_learning_rate(float(lr));
+    model_.set_training(true);
+    train_loader_->start_epoch(epoch);
+    const auto t0 = Clock::now();
+    double loss_sum = 0, last_print = 0;
+    int64_t seen = 0, batch_index = 0;
+    std::vector<int64_t> correct(attributes_.size(), 0), labelled(attributes_.size(), 0);
+    data::Batch b;
+    auto line = [&](bool final) {
+      const double s = since(t0), ips = s > 0 ? double(seen) / s : 0.0;
+      const double per_batch = batch_index ? s / double(batch_index) : 0.0;
+      const double epoch_est = epochs_timed ? epoch_seconds_sum / epochs_timed : per_batch * double(batches);
+      const double eta = per_batch * double(batches - batch_index) + epoch_est * double(run.epochs - epoch - 1);
+      std::string text = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(run.epochs) + " [" +
+                         std::to_string(batch_index) + "/" + std::to_string(batches) + "] " +
+                         fmt("%.0f img/s", ips) + " loss " + fmt("%.4f", seen ? loss_sum / double(seen) : 0.0);
+      for (size_t a = 0; a < attributes_.size(); ++a)
+        text += " " + attributes_[a].name + " " +
+                fmt("%.1f%%", labelled[a] ? 100.0 * double(correct[a]) / double(labelled[a]) : 0.0);
+      text += final ? " (" + duration_text(s) + ")" : " ETA " + duration_text(eta);
+      if (live) out_ << "\r" << text << "\033[K" << (final ? "\n" : "") << std::flush;
+      else out_ << text << "\n" << std::flush;
+    };
+    while (train_loader_->next(b)) {
+      if (b.n == 0) continue;
+      std::vector<Tensor> outputs = model_.forward(batch_images(b));
+      Tensor loss = batch_loss(model_, outputs, b, head_task_, loss_options);
+      const float lv = loss.item();
+      if (!std::isfinite(lv))
+        throw std::runtime_error("training diverged: the loss is " + std::to_string(lv) + " at epoch " +
+                                 std::to_string(epoch + 1) + ", batch " + std::to_string(batch_index + 1) +
+                                 " (lower --lr, or add --clip 5)");
+      opt_->zero_grad();
+      loss.backward();
+      bool step = true;
+      if (spec_.optim.clip > 0) step = std::isfinite(clip_grad_norm(params, spec_.optim.clip));
+      if (step) opt_->step();
+      Prediction p = model_.predict(outputs);
+      for (size_t a = 0; a < attributes_.size(); ++a) {
+        const auto& truth = b.labels.at(size_t(attribute_task_[a]));
+        for (int i = 0; i < b.n; ++i) {
+          if (truth[size_t(i)] < 0) continue;
+          ++labelled[a];
+          correct[a] += p.classes[a][size_t(i)] == truth[size_t(i)];
+        }
+      }
+      loss_sum += double(lv) * b.n;
+      seen += b.n;
+      ++batch_index;
+      const double s = since(t0);
+      if ((live && s - last_print > 0.5) || (!live && s - last_print > 60)) {
+        line(false);
+        last_print = s;
+      }
+      if (training_stop_requested()) break;
+    }
+    if (training_stop_requested()) {
+      if (live) out_ << "\n";
+      out_ << "interrupted during epoch " << epoch + 1 << "; " << dir_ << "/last.ckpt holds epoch " << epoch
+           << ". Continue with: facet train --resume " << dir_ << "\n";
+      r.interrupted = true;
+      break;
+    }
+    line(true);
+    EpochRecord rec;
+    rec.epoch = epoch + 1;
+    rec.lr = lr;
+    rec.seconds = since(t0);
+    rec.images_per_s = rec.seconds > 0 ? double(seen) / rec.seconds : 0.0;
+    rec.train_loss = seen ? loss_sum / double(seen) : 0.0;
+    for (size_t a = 0; a < attributes_.size(); ++a)
+      rec.train_accuracy.push_back(labelled[a] ? double(correct[a]) / double(labelled[a]) : 0.0);
+    double score;
+    if (val_loader_) {
+      Metrics m = evaluate(model_, *val_loader_, data_.scheme, {run.tta, true, {}});
+      rec.has_val = true;
+      rec.val_loss = m.mean_loss();
+      rec.val_mean = m.mean_accuracy();
+      std::string text = "  validation: loss " + fmt("%.4f", rec.val_loss);
+      for (size_t a = 0; a < attributes_.size(); ++a) {
+        rec.val_accuracy.push_back(m.attribute(a).accuracy());
+        rec.val_one_off.push_back(attributes_[a].ordinal ? m.attribute(a).one_off() : 0.0);
+        text += " " + attributes_[a].name + " " + fmt("%.2f%%", 100.0 * rec.val_accuracy[a]);
+        if (attributes_[a].ordinal) text += fmt(" (one-off %.2f%%)", 100.0 * rec.val_one_off[a]);
+        if (m.attribute(a).undefined) text += " undefined " + std::to_string(m.attribute(a).undefined);
+      }
+      out_ << text << "\n";
+    }
+    // Score: higher is better. Without a validation split, the training figures stand in.
+    const std::string& metric = run.best_metric;
+    const auto& accs = rec.has_val ? rec.val_accuracy : rec.train_accuracy;
+    if (metric == "loss") score = -(rec.has_val ? rec.val_loss : rec.train_loss);
+    else if (metric == "mean") {
+      score = 0;
+      for (double v : accs) score += v;
+      score /= double(std::max<size_t>(1, accs.size()));
+    } else {
+      int a = -1;
+      for (size_t i = 0; i < attributes_.size(); ++i)
+        if (attributes_[i].name == metric) a = int(i);
+      if (a < 0) throw std::invalid_argument("--best-metric '" + metric + "': use mean, loss or a head name");
+      score = accs[size_t(a)];
+    }
+    r.history.push_back(rec);
+    epoch_seconds_sum += rec.seconds;
+    ++epochs_timed;
+    const bool better = r.best_epoch == 0 || score > r.best_score;
+    if (better) {
+      r.best_epoch = rec.epoch;
+      r.best_score = score;
+      since_best = 0;
+      save_best(rec.epoch, score);
+    } else {
+      ++since_best;
+    }
+    save_last(r, rec.epoch, since_best);
+    write_history(r.history);
+    out_ << "  " << (better ? "new best" : "best stays") << ": epoch " << r.best_epoch << " ("
+         << (metric == "loss" ? "loss " + fmt("%.4f", -r.best_score) : metric + " " + fmt("%.2f%%", 100 * r.best_score))
+         << ")\n"
+         << std::flush;
+    if (run.patience > 0 && since_best >= run.patience && epoch + 1 < run.epochs) {
+      out_ << "early stop: no better " << metric << " for " << run.patience << " epochs\n";
+      r.stopped_early = true;
+      break;
+    }
+  }
+  r.seconds = since(t_fit);
+  return r;
+}
+
+}  // namespace facet

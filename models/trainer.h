@@ -1,0 +1,129 @@
+// The training loop and evaluation.
+//
+// fit(): for each epoch: learning rate from the schedule, then over the shuffled training batches
+//   Batch -> Tensor (N, C, H, W) -> model.forward -> model_loss (sum over heads) -> backward -> [clip] -> step,
+// with a progress line (images/s, ETA, running loss and accuracy); then evaluation on the validation split,
+// one record per epoch (metrics.json / metrics.csv / PNG curves in the run directory), the best checkpoint kept
+// by the chosen validation score, the last one rewritten every epoch (model, optimizer state, epoch, dropout
+// stream positions, history), and early stopping after `patience` epochs without a better score.
+// Everything random comes from the run's seed (data order, augmentation, dropout masks; initialisation happens
+// in make_model), and the kernels reduce in a fixed order, so a run repeats bit for bit, and a run resumed from
+// its last checkpoint continues exactly as the uninterrupted run would have.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/batch.h"
+#include "data/loader.h"
+#include "models/metrics.h"
+#include "models/model.h"
+#include "models/trainer_data.h"
+#include "models/trainer_spec.h"
+#include "optim/optimizer.h"
+#include "optim/schedule.h"
+
+namespace facet {
+
+// ---- batches -> tensors ------------------------------------------------------------------------------------------
+// The images of a batch as an (N, C, H, W) tensor; `mirror` flips every image left-right (test-time flip).
+Tensor batch_images(const data::Batch& b, bool mirror = false);
+// Which task of the label scheme feeds each head (classification) and each attribute; -1 for regression heads.
+// Throws, naming the head, when the scheme has no task of that name.
+std::vector<int> head_tasks(const Model& model, const data::LabelScheme& scheme);
+std::vector<int> attribute_tasks(const Model& model, const data::LabelScheme& scheme);
+// The loss of one batch under the model's heads (labels for classification heads, targets for regression ones).
+Tensor batch_loss(const Model& model, const std::vector<Tensor>& outputs, const data::Batch& b,
+                  const std::vector<int>& head_task, const LossOptions& options);
+
+// ---- evaluation ------------------------------------------------------------------------------------------------
+struct EvalOptions {
+  bool tta = false;  // average the model's outputs on each image and its mirror image
+  bool loss = true;  // also compute the mean loss (needs the labels/targets of every head)
+  // Called for every batch with the predictions (for per-sample reports); may be empty.
+  std::function<void(const data::Batch&, const Prediction&)> on_batch;
+};
+// Runs the model in eval mode over every batch of `loader` (epoch 0, no augmentation expected) and scores it:
+// per-attribute metrics plus race and gender groups from each face's raw attributes.
+Metrics evaluate(Model& model, data::Loader& loader, const data::LabelScheme& scheme, const EvalOptions& options);
+// The outputs for a batch of images (eval mode, no graph), averaged with the mirror images' when `tta`.
+std::vector<Tensor> infer(Model& model, const data::Batch& b, bool tta);
+
+// ---- checkpoints ---------------------------------------------------------------------------------------------------
+// A model with what is needed to feed and read it: its label scheme and input transform.
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  data::LabelScheme scheme;
+  data::TransformConfig transform;
+  nlohmann::json meta;
+};
+// Reads a checkpoint written by the trainer (best.ckpt or last.ckpt) and rebuilds its model. Throws
+// std::runtime_error naming the file when it is not a facet model checkpoint, or when its tensors do not fit the
+// model its metadata describes (which tensor, both shapes).
+LoadedModel load_model_checkpoint(const std::string& path);
+
+// ---- training --------------------------------------------------------------------------------------------------
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double lr = 0, seconds = 0, images_per_s = 0;
+  double train_loss = 0;
+  std::vector<double> train_accuracy;  // [attribute], running accuracy of the training batches (dropout on)
+  bool has_val = false;
+  double val_loss = 0, val_mean = 0;
+  std::vector<double> val_accuracy, val_one_off;  // [attribute]; one-off is 0 for non-ordinal attributes
+  nlohmann::json to_json(const std::vector<AttributeSpec>& attributes) const;
+  static EpochRecord from_json(const nlohmann::json& j, const std::vector<AttributeSpec>& attributes);
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;
+  int best_epoch = 0;
+  double best_score = 0;
+  bool stopped_early = false;
+  bool interrupted = false;
+  double seconds = 0;  // wall time of the epochs run in this call
+};
+
+// The learning-rate schedule an OptimSpec asks for, over `epochs` epochs.
+LrSchedule schedule_of(const OptimSpec& o, int epochs);
+std::unique_ptr<Optimizer> optimizer_of(const OptimSpec& o, std::vector<NamedTensor> params);
+
+class Trainer {
+ public:
+  // `run_dir` receives best.ckpt, last.ckpt, metrics.json/.csv and the curves; `out` the progress lines.
+  Trainer(Model& model, const TrainSpec& spec, const RunData& data, std::string run_dir, std::ostream& out);
+  ~Trainer();
+  // Continues from <run_dir>/last.ckpt when `resume` (refused when it was written for another run).
+  TrainResult fit(bool resume);
+  const std::vector<AttributeSpec>& attributes() const { return attributes_; }
+
+ private:
+  void save_last(const TrainResult& r, int epochs_done, int since_best);
+  void save_best(int epoch, double score);
+  int load_last(TrainResult& r, int& since_best);
+  void write_history(const std::vector<EpochRecord>& h);
+  nlohmann::json model_meta() const;
+
+  Model& model_;
+  const TrainSpec& spec_;
+  const RunData& data_;
+  std::string dir_;
+  std::ostream& out_;
+  std::vector<AttributeSpec> attributes_;
+  std::vector<int> head_task_, attribute_task_;
+  std::unique_ptr<Optimizer> opt_;
+  std::unique_ptr<data::Loader> train_loader_, val_loader_;
+};
+
+// Asks a running fit() to stop after the current batch (from a SIGINT handler: async-signal-safe). The epoch in
+// progress is not saved; the last checkpoint holds the previous one, and `--resume` continues from there.
+void request_training_stop();
+bool training_stop_requested();
+void clear_training_stop();
+
+}  // namespace facet

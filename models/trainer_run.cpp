@@ -1,0 +1,176 @@
+#include "models/trainer_run.h"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+#include "data/labels.h"
+#include "models/report.h"
+#include "models/trainer.h"
+#include "tensor/checkpoint.h"
+
+namespace facet {
+
+namespace fs = std::filesystem;
+
+nlohmann::json complete_model_config(const nlohmann::json& model, const data::LabelScheme& scheme,
+                                     const DataSpec& data) {
+  nlohmann::json c = model.is_object() ? model : nlohmann::json::object();
+  const std::string kind = c.value("kind", std::string("basecnn"));
+  c["kind"] = kind;
+  c["channels"] = data.channels;
+  c["size"] = data.size;
+  if (kind == "basecnn" || kind == "levihassner") {
+    nlohmann::json heads = nlohmann::json::array();
+    for (const auto& t : scheme.tasks) heads.push_back({{"name", t.name}, {"classes", t.classes.size()}});
+    c["heads"] = heads;
+  } else if (kind == "fcn2hot") {
+    if (scheme.tasks.size() != 2 || scheme.age_task != 0 || scheme.gender_task != 1)
+      throw std::invalid_argument("model fcn2hot reads its output as age groups then gender: use --labels 2hot (or "
+                                  "another age scheme + gender, e.g. groups10+gender); '" +
+                                  scheme.name + "' does not fit");
+    c["age_classes"] = scheme.tasks[0].classes.size();
+  } else if (kind == "tuple") {
+    if (scheme.target_kind != "tuple")
+      throw std::invalid_argument("model tuple regresses (age class, gender): use --labels tuple, not '" + scheme.name +
+                                  "'");
+    c["age_classes"] = scheme.tasks[size_t(scheme.age_task)].classes.size();
+  } else {
+    throw std::invalid_argument("--model '" + kind + "': use basecnn, fcn2hot, tuple or levihassner");
+  }
+  return c;
+}
+
+std::string machine_description() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  return model + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " cores";
+}
+
+int kernel_threads() { return omp_get_max_threads(); }
+
+TrainSpec read_run_spec(const std::string& run_dir) {
+  const std::string path = run_dir + "/config.json";
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error("cannot resume: " + path + " does not exist (is '" + run_dir + "' a run directory?)");
+  nlohmann::json j;
+  try {
+    f >> j;
+    return train_spec_from_json(j.at("spec"));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("cannot resume: " + path + " is not a facet run config: " + e.what());
+  }
+}
+
+void write_evaluation(const Metrics& m, const std::string& prefix, const std::string& title) {
+  std::ofstream(prefix + ".json") << m.to_json().dump(2) << "\n";
+  std::ofstream(prefix + ".txt") << title << "\n" << m.to_text();
+  for (size_t a = 0; a < m.attribute_count(); ++a) {
+    const auto& r = m.attribute(a);
+    char acc[32];
+    std::snprintf(acc, sizeof acc, "%.2f%%", 100.0 * r.accuracy());
+    plot_confusion(prefix + "_confusion_" + r.spec.name + ".png", r, title + ": " + r.spec.name + " " + acc);
+  }
+}
+
+static void write_json(const std::string& path, const nlohmann::json& j) {
+  std::ofstream f(path);
+  if (!f) throw std::runtime_error("cannot write " + path);
+  f << j.dump(2) << "\n";
+}
+
+nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out) {
+  const auto t_start = std::chrono::steady_clock::now();
+  const std::string dir = spec.run.out;
+  if (dir.empty()) throw std::invalid_argument("no run directory: pass --out runs/NAME");
+  if (spec.run.threads > 0) omp_set_num_threads(spec.run.threads);
+  if (spec.run.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
+  if (spec.run.batch < 1) throw std::invalid_argument("--batch must be at least 1");
+
+  data::TransformConfig saved_transform;
+  const data::TransformConfig* transform_override = nullptr;
+  if (resume) {
+    std::ifstream f(dir + "/config.json");
+    nlohmann::json j;
+    f >> j;
+    saved_transform = transform_from_json(j.at("transform"));
+    transform_override = &saved_transform;
+    spec.data.split_file = dir + "/split.txt";
+  } else if (fs::exists(dir + "/last.ckpt")) {
+    throw std::runtime_error("run directory '" + dir + "' already holds a run (last.ckpt): continue it with "
+                             "`facet train --resume " + dir + "`, or pick another --out");
+  }
+  fs::create_directories(dir);
+
+  out << "data:\n";
+  RunData data = prepare_data(spec.data, spec.run.seed, transform_override);
+  for (const auto& n : data.notes) out << "  " << n << "\n";
+  spec.model = complete_model_config(spec.model, data.scheme, spec.data);
+  auto model = make_model(spec.model, spec.run.seed);
+  spec.model = model->config();
+  out << "model:\n" << model->summary();
+  out << "training: " << spec.run.epochs << " epochs, batch " << spec.run.batch << ", " << spec.optim.optimizer
+      << " lr " << spec.optim.lr << " (" << schedule_of(spec.optim, spec.run.epochs).describe() << "), seed "
+      << spec.run.seed << ", " << kernel_threads() << " threads, run directory " << dir << "\n";
+
+  if (!resume) {
+    data::write_split(dir + "/split.txt", data.split);
+    std::ofstream(dir + "/data_report.txt") << data.report.to_text();
+  }
+  nlohmann::json config = {{"spec", to_json(spec)},
+                           {"scheme", data.scheme.to_json()},
+                           {"transform", data.transform.to_json()},
+                           {"data_notes", data.notes},
+                           {"command", command_line},
+                           {"machine", machine_description()},
+                           {"threads", kernel_threads()}};
+  if (!resume) write_json(dir + "/config.json", config);
+
+  Trainer trainer(*model, spec, data, dir, out);
+  TrainResult r = trainer.fit(resume);
+  nlohmann::json summary = {{"run", dir},
+                            {"command", command_line},
+                            {"machine", machine_description()},
+                            {"threads", kernel_threads()},
+                            {"seed", spec.run.seed},
+                            {"epochs_run", r.history.size()},
+                            {"best_epoch", r.best_epoch},
+                            {"best_metric", spec.run.best_metric},
+                            {"stopped_early", r.stopped_early},
+                            {"interrupted", r.interrupted},
+                            {"train_seconds", r.seconds},
+                            {"train_faces", data.train.size()},
+                            {"val_faces", data.val.size()},
+                            {"test_faces", data.test.size()}};
+  if (!r.history.empty()) summary["last_epoch"] = r.history.back().to_json(trainer.attributes());
+  if (!r.interrupted && spec.run.test && !data.test.empty() && r.best_epoch > 0) {
+    LoadedModel best = load_model_checkpoint(dir + "/best.ckpt");
+    data::LoaderOptions lo;
+    lo.batch_size = std::max(spec.run.batch, 128);
+    lo.workers = spec.data.workers;
+    lo.shuffle = false;
+    lo.augment = false;
+    lo.transform = best.transform;
+    data::Loader test_loader(data.test, lo);
+    Metrics m = evaluate(*best.model, test_loader, best.scheme, {spec.run.tta, true, {}});
+    const std::string title = "test split, best epoch " + std::to_string(r.best_epoch) + (spec.run.tta ? ", test-time flip" : "");
+    out << title << " (" << data.test.size() << " faces):\n" << m.to_text();
+    write_evaluation(m, dir + "/test", title);
+    summary["test"] = m.to_json();
+  }
+  summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  write_json(dir + "/summary.json", summary);
+  return summary;
+}
+
+}  // namespace facet
