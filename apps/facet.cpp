@@ -9,6 +9,7 @@
 #include "apps/cmd_bench.h"
 #include "apps/cmd_eval.h"
 #include "apps/cmd_predict.h"
+#include "apps/cmd_repro.h"
 #include "apps/cmd_train.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   add_train_commands(app);
   add_eval_commands(app);
   add_predict_commands(app);
+  add_repro_commands(app);
   add_data_commands(app);
   add_bench_commands(app);
   try {

@@ -21,6 +21,7 @@ namespace facet {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<int64_t> g_stop_after{-1};
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -62,6 +63,7 @@ std::vector<int> attribute_classes(const Model& m) {
 void request_training_stop() { g_stop.store(true); }
 bool training_stop_requested() { return g_stop.load(); }
 void clear_training_stop() { g_stop.store(false); }
+void detail::stop_training_after_batches(int64_t batches) { g_stop_after.store(batches); }
 
 // ---- batches -> tensors ------------------------------------------------------------------------------------------
 
@@ -404,6 +406,7 @@ void Trainer::write_history(const std::vector<EpochRecord>& h) {
 }
 
 TrainResult Trainer::fit(bool resume) {
+  clear_training_stop();
   TrainResult r;
   int since_best = 0, start = 0;
   if (resume) {
@@ -478,6 +481,10 @@ TrainResult Trainer::fit(bool resume) {
       if ((live && s - last_print > 0.5) || (!live && s - last_print > 60)) {
         line(false);
         last_print = s;
+      }
+      if (g_stop_after.load() >= 0 && g_stop_after.fetch_sub(1) <= 1) {
+        g_stop_after.store(-1);
+        request_training_stop();
       }
       if (training_stop_requested()) break;
     }

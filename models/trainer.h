@@ -126,4 +126,9 @@ void request_training_stop();
 bool training_stop_requested();
 void clear_training_stop();
 
+namespace detail {
+// For tests of interrupted runs: request a stop once this many more training batches have run (-1: off).
+void stop_training_after_batches(int64_t batches);
+}  // namespace detail
+
 }  // namespace facet

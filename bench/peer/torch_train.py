@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""The PyTorch peer of facet's BaseCNN training recipe, on the same faces, split and preprocessing.
+
+It reads a facet run directory (`facet train ... --out runs/NAME`): config.json gives the label scheme (age edges,
+heads), the input size, flips, and the per-channel normalization facet measured on the training split; split.txt
+gives the train / val / test faces. So both frameworks train on exactly the same images with the same labels:
+
+    facet train --model basecnn --data ../shared/data/utkface --labels groups10+gender+race --size 64 --flip \
+        --epochs 20 --batch 64 --lr 1e-3 --optimizer adam --seed 1 --out runs/parity64
+    /usr/bin/python3 bench/peer/torch_train.py --run runs/parity64 --data ../shared/data/utkface --epochs 20
+
+Model (as facet's BaseCNN): 6 x [Conv3x3 pad 1 -> BatchNorm -> LeakyReLU(0.01) -> MaxPool 2x2] with 32, 32, 64,
+64, 128, 128 channels, flatten, dense 256 and 128 (LeakyReLU, dropout 0.5), one linear head per task;
+loss = sum of the heads' cross-entropies; Adam (PyTorch defaults) at --lr; random horizontal flips; PyTorch's
+default initialisation (facet uses the same uniform bounds). Faces are decoded once with PIL and shrunk with
+box (area) filtering, as facet's loader does. The best epoch is picked by mean validation accuracy over the
+heads (facet's default) and scored on the test split: accuracy per head, one-off for the age head.
+Prints one line per epoch and writes JSON (--json).
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", required=True, help="facet run directory (config.json, split.txt)")
+    p.add_argument("--data", default="", help="UTKFace folder (default: the run's data path)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", default="", help="write the results here (default: <run>/torch_peer.json)")
+    return p.parse_args()
+
+
+def utk_labels(name, scheme):
+    """Classes of one UTKFace file name under facet's saved scheme (edges / gender / race tasks)."""
+    parts = name.split("_")
+    try:
+        age, gender, race = int(parts[0]), int(parts[1]), int(parts[2].split(".")[0])
+    except (ValueError, IndexError):
+        return None
+    out = []
+    for task in scheme["tasks"]:
+        if task["name"] == "age":
+            edges = scheme["age_edges"]
+            if age < edges[0]:
+                return None
+            out.append(max(i for i, e in enumerate(edges) if age >= e))
+        elif task["name"] == "gender":
+            out.append(gender)
+        elif task["name"] == "race":
+            out.append(race)
+        else:
+            raise SystemExit("torch_train: task %s is not supported by the peer" % task["name"])
+    return out
+
+
+def main():
+    args = parse_args()
+    try:
+        import numpy as np
+        import torch
+        import torch.nn as nn
+        from PIL import Image
+    except ImportError as e:
+        print("torch_train: %s for %s (Debian: apt-get install -y python3-torch python3-pil; run it with "
+              "/usr/bin/python3)" % (e, sys.executable), file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    cfg = json.load(open(os.path.join(args.run, "config.json")))
+    spec, scheme, tf = cfg["spec"], cfg["scheme"], cfg["transform"]
+    if spec["model"]["kind"] != "basecnn" or scheme["target_kind"]:
+        raise SystemExit("torch_train: the peer covers the basecnn classification recipe only")
+    data_dir = args.data or spec["data"]["path"]
+    size, channels = tf["width"], tf["channels"]
+    mean = np.array(tf["normalization"]["mean"] or [0.0] * channels, dtype=np.float32).reshape(1, channels, 1, 1)
+    std = np.array(tf["normalization"]["std"] or [1.0] * channels, dtype=np.float32).reshape(1, channels, 1, 1)
+    flip = tf["random_flip"]
+    heads = [len(t["classes"]) for t in scheme["tasks"]]
+    conv = spec["model"].get("conv_channels", [32, 32, 64, 64, 128, 128])
+    dense = spec["model"].get("dense", [256, 128])
+    alpha = spec["model"].get("leaky_alpha", 0.01)
+    act = (lambda: nn.LeakyReLU(alpha)) if spec["model"].get("activation", "leakyrelu") == "leakyrelu" else nn.ReLU
+
+    sets = {"train": [], "val": [], "test": []}
+    with open(os.path.join(args.run, "split.txt"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            which, name = line.rstrip("\n").split("\t", 1)
+            sets[which].append(name)
+
+    t0 = time.time()
+
+    def load(names):
+        xs, ys = [], []
+        for n in names:
+            y = utk_labels(n, scheme)
+            if y is None:
+                continue
+            img = Image.open(os.path.join(data_dir, n)).convert("RGB" if channels == 3 else "L")
+            img = img.resize((size, size), Image.BOX)
+            a = np.asarray(img, dtype=np.uint8)
+            xs.append(a.reshape(size, size, channels).transpose(2, 0, 1))
+            ys.append(y)
+        return np.stack(xs), np.array(ys, dtype=np.int64)
+
+    data = {k: load(v) for k, v in sets.items()}
+    decode_s = time.time() - t0
+    print("decoded train %d, val %d, test %d faces in %.1f s" % (len(data["train"][0]), len(data["val"][0]),
+                                                                 len(data["test"][0]), decode_s), flush=True)
+
+    def tensor(x):
+        return torch.from_numpy((x.astype(np.float32) / 255.0 - mean) / std)
+
+    class BaseCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layers, cin, side = [], channels, size
+            for cout in conv:
+                layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), act(), nn.MaxPool2d(2)]
+                cin, side = cout, side // 2
+            layers.append(nn.Flatten())
+            feats = cin * side * side
+            for d in dense:
+                layers += [nn.Linear(feats, d), act(), nn.Dropout(0.5)]
+                feats = d
+            self.trunk = nn.Sequential(*layers)
+            self.heads = nn.ModuleList([nn.Linear(feats, c) for c in heads])
+
+        def forward(self, x):
+            f = self.trunk(x)
+            return [h(f) for h in self.heads]
+
+    model = BaseCNN()
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    ce = nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(args.seed)
+    age = next((i for i, t in enumerate(scheme["tasks"]) if t["name"] == "age"), -1)
+
+    def evaluate(which):
+        x, y = data[which]
+        model.eval()
+        correct, one_off = np.zeros(len(heads)), 0
+        with torch.no_grad():
+            for i in range(0, len(x), 256):
+                outs = model(tensor(x[i:i + 256]))
+                yy = torch.from_numpy(y[i:i + 256])
+                for h, o in enumerate(outs):
+                    p = o.argmax(1)
+                    correct[h] += (p == yy[:, h]).sum().item()
+                    if h == age:
+                        one_off += ((p - yy[:, h]).abs() <= 1).sum().item()
+        return correct / len(x), one_off / len(x)
+
+    history, best, best_state = [], -1.0, None
+    xtr, ytr = data["train"]
+    t_train = time.time()
+    for epoch in range(args.epochs):
+        model.train()
+        te = time.time()
+        perm = torch.randperm(len(xtr), generator=gen).numpy()
+        loss_sum, seen = 0.0, 0
+        for i in range(0, len(perm), args.batch):
+            idx = perm[i:i + args.batch]
+            xb = xtr[idx]
+            if flip:
+                m = torch.rand(len(idx), generator=gen).numpy() < 0.5
+                xb = xb.copy()
+                xb[m] = xb[m][:, :, :, ::-1]
+            outs = model(tensor(xb))
+            yb = torch.from_numpy(ytr[idx])
+            loss = sum(ce(o, yb[:, h]) for h, o in enumerate(outs))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(idx)
+            seen += len(idx)
+        secs = time.time() - te
+        acc, oo = evaluate("val")
+        rec = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "seconds": secs, "images_per_s": seen / secs,
+               "val": dict(zip([t["name"] for t in scheme["tasks"]], acc.tolist())), "val_age_one_off": oo}
+        history.append(rec)
+        print("epoch %d/%d %.0f img/s loss %.4f val %s one-off %.2f%%" % (
+            epoch + 1, args.epochs, rec["images_per_s"], rec["train_loss"],
+            " ".join("%s %.2f%%" % (k, 100 * v) for k, v in rec["val"].items()), 100 * oo), flush=True)
+        if acc.mean() > best:
+            best, best_epoch = acc.mean(), epoch + 1
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+    train_s = time.time() - t_train
+    model.load_state_dict(best_state)
+    acc, oo = evaluate("test")
+    test = dict(zip([t["name"] for t in scheme["tasks"]], acc.tolist()))
+    print("test (best epoch %d, %d faces): %s, age one-off %.2f%%; training %.1f s" % (
+        best_epoch, len(data["test"][0]), " ".join("%s %.2f%%" % (k, 100 * v) for k, v in test.items()), 100 * oo,
+        train_s), flush=True)
+    out = {"run": args.run, "torch": torch.__version__, "threads": args.threads, "seed": args.seed,
+           "machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "epochs": args.epochs,
+           "decode_seconds": decode_s, "train_seconds": train_s, "best_epoch": best_epoch, "test": test,
+           "test_age_one_off": oo, "history": history}
+    path = args.json or os.path.join(args.run, "torch_peer.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=2)
+    print("wrote " + path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+// The trainer as a library call (models/trainer_run.h): runs repeat bit for bit under a seed, a run interrupted
+// mid-epoch and resumed from its last checkpoint ends exactly where the uninterrupted run ends, and the Adience
+// protocol (fold files, fold split, 2-hot and tuple models) works end to end on generated benchmark-like data.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <sstream>
+
+#include "models/trainer.h"
+#include "models/trainer_run.h"
+#include "tensor/checkpoint.h"
+#include "tests/cli/cli_util.h"
+
+using namespace facet;
+using namespace facet::test;
+
+namespace {
+
+TrainSpec tiny_spec(const std::string& data, const std::string& out, int epochs) {
+  TrainSpec s;
+  s.data.path = data;
+  s.data.labels = "intuition+gender+race";
+  s.data.size = 16;
+  s.data.flip = true;  // augmentation draws are part of what must repeat
+  s.data.workers = 2;  // worker threads must not change the batches
+  s.model = {{"kind", "basecnn"}, {"conv_channels", {4, 8}}, {"dense", {16}}};
+  s.run.epochs = epochs;
+  s.run.batch = 16;
+  s.run.seed = 11;
+  s.run.threads = 1;
+  s.run.out = out;
+  return s;
+}
+
+// Every tensor of two checkpoints (model, buffers, optimizer state), compared bit for bit.
+void require_same_tensors(const std::string& a, const std::string& b) {
+  const Checkpoint ca = load_checkpoint(a), cb = load_checkpoint(b);
+  REQUIRE(ca.tensors.size() == cb.tensors.size());
+  for (size_t i = 0; i < ca.tensors.size(); ++i) {
+    INFO(ca.tensors[i].name);
+    REQUIRE(ca.tensors[i].name == cb.tensors[i].name);
+    CHECK(ca.tensors[i].tensor.to_vector() == cb.tensors[i].tensor.to_vector());
+  }
+  CHECK(ca.meta["optimizer"] == cb.meta["optimizer"]);
+  CHECK(ca.meta["dropout_offsets"] == cb.meta["dropout_offsets"]);
+  CHECK(ca.meta["epoch"] == cb.meta["epoch"]);
+}
+
+nlohmann::json without_times(nlohmann::json history) {
+  for (auto& e : history) e.erase("seconds"), e.erase("images_per_s");
+  return history;
+}
+
+}  // namespace
+
+TEST_CASE("training repeats bit for bit under a seed", "[train][determinism]") {
+  Scratch dir("repeat");
+  write_utkface_like(dir.file("utk"), 96, 16);
+  std::ostringstream log1, log2;
+  run_training(tiny_spec(dir.file("utk"), dir.file("a"), 2), false, "test", log1);
+  run_training(tiny_spec(dir.file("utk"), dir.file("b"), 2), false, "test", log2);
+  require_same_tensors(dir.file("a/last.ckpt"), dir.file("b/last.ckpt"));
+  CHECK(read_text(dir.file("a/split.txt")) == read_text(dir.file("b/split.txt")));
+  CHECK(without_times(nlohmann::json::parse(read_text(dir.file("a/metrics.json")))) ==
+        without_times(nlohmann::json::parse(read_text(dir.file("b/metrics.json")))));
+  // another seed is another run
+  TrainSpec other = tiny_spec(dir.file("utk"), dir.file("c"), 2);
+  other.run.seed = 12;
+  std::ostringstream log3;
+  run_training(other, false, "test", log3);
+  CHECK(load_checkpoint(dir.file("a/last.ckpt")).tensors[0].tensor.to_vector() !=
+        load_checkpoint(dir.file("c/last.ckpt")).tensors[0].tensor.to_vector());
+}
+
+TEST_CASE("a run interrupted mid-epoch and resumed ends where the uninterrupted run ends", "[train][resume]") {
+  Scratch dir("resume");
+  write_utkface_like(dir.file("utk"), 96, 16);
+  std::ostringstream log;
+  const nlohmann::json straight = run_training(tiny_spec(dir.file("utk"), dir.file("straight"), 3), false, "t", log);
+
+  // About 76 training faces at batch 16: 5 batches per epoch. Stop in the middle of epoch 2.
+  detail::stop_training_after_batches(6);
+  std::ostringstream log1;
+  const nlohmann::json cut = run_training(tiny_spec(dir.file("utk"), dir.file("cut"), 3), false, "t", log1);
+  CHECK(cut["interrupted"].get<bool>());
+  CHECK(cut["epochs_run"].get<int>() == 1);
+  CHECK_FALSE(cut.contains("test"));
+  CHECK(log1.str().find("facet train --resume") != std::string::npos);
+  CHECK(load_checkpoint(dir.file("cut/last.ckpt")).meta["epoch"] == 1);
+
+  std::ostringstream log2;
+  const TrainSpec resumed = read_run_spec(dir.file("cut"));
+  CHECK(resumed.run.epochs == 3);
+  const nlohmann::json done = run_training(resumed, true, "t", log2);
+  CHECK_FALSE(done["interrupted"].get<bool>());
+  require_same_tensors(dir.file("straight/last.ckpt"), dir.file("cut/last.ckpt"));
+  CHECK(without_times(nlohmann::json::parse(read_text(dir.file("straight/metrics.json")))) ==
+        without_times(nlohmann::json::parse(read_text(dir.file("cut/metrics.json")))));
+  CHECK(done["test"]["attributes"] == straight["test"]["attributes"]);
+}
+
+TEST_CASE("resume refuses a directory without a run or with another model", "[train][resume]") {
+  Scratch dir("resume_bad");
+  write_utkface_like(dir.file("utk"), 48, 16);
+  std::ostringstream log;
+  CHECK_THROWS_WITH(read_run_spec(dir.file("nothing")), Catch::Contains("config.json does not exist"));
+  run_training(tiny_spec(dir.file("utk"), dir.file("r"), 1), false, "t", log);
+  TrainSpec changed = read_run_spec(dir.file("r"));
+  changed.model["dense"] = {8};
+  CHECK_THROWS_WITH(run_training(changed, true, "t", log), Catch::Contains("different model"));
+}
+
+TEST_CASE("Adience protocol on benchmark-like data: fold split, 2-hot and tuple models", "[train][adience]") {
+  Scratch dir("adience");
+  write_adience_like(dir.str(), 32, 16);
+  for (const char* kind : {"fcn2hot", "tuple", "levihassner"}) {
+    INFO(kind);
+    TrainSpec s;
+    s.data.path = dir.str();
+    s.data.labels = std::string(kind) == "tuple" ? "tuple" : "2hot";
+    s.data.fold = 0;
+    s.data.val = 0.1;
+    s.data.size = std::string(kind) == "levihassner" ? 64 : 16;
+    s.data.workers = 0;
+    s.model = {{"kind", kind}};
+    if (std::string(kind) == "levihassner") s.data.labels = "adience8+gender";
+    s.run.epochs = 1;
+    s.run.batch = 32;
+    s.run.threads = 1;
+    s.run.out = dir.file(std::string("run_") + kind);
+    std::ostringstream log;
+    const nlohmann::json sum = run_training(s, false, "t", log);
+    INFO(log.str());
+    CHECK(sum["test_faces"].get<int>() == 32);  // exactly fold 0
+    CHECK(sum["train_faces"].get<int>() + sum["val_faces"].get<int>() == 4 * 32);
+    const auto& attrs = sum["test"]["attributes"];
+    REQUIRE(attrs.size() == 2);
+    CHECK(attrs[0]["name"] == "age");
+    CHECK(attrs[0]["classes"].size() == 8);
+    CHECK(attrs[0].contains("one_off"));
+    CHECK(attrs[1]["name"] == "gender");
+    CHECK(attrs[0]["undefined"].get<int>() >= 0);
+  }
+  // A model that cannot read the scheme is refused by name.
+  TrainSpec bad;
+  bad.data.path = dir.str();
+  bad.data.labels = "gender";
+  bad.data.size = 16;
+  bad.model = {{"kind", "tuple"}};
+  bad.run.out = dir.file("bad");
+  std::ostringstream log;
+  CHECK_THROWS_WITH(run_training(bad, false, "t", log), Catch::Contains("use --labels tuple"));
+}
