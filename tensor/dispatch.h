@@ -1,6 +1,8 @@
 // One call site for both backends: FACET_CALL(device, fn, args...) runs facet::cpu::fn on the CPU and
 // facet::cuda::fn on a CUDA device. Both are declared by the same kernels/<op>.h, so the arguments are the same.
-// Built without the CUDA kernels (FACET_TENSOR_CUDA undefined), a CUDA tensor reaching an op is a clear error.
+// CMake defines FACET_TENSOR_CUDA for facet_tensor and everything built on it; which facet::cuda kernels a
+// binary gets (nvcc's or the CPU emulator's) is decided when it links (facet_device in CMakeLists.txt).
+// Compiled without it, a CUDA tensor reaching an op is a clear error.
 #pragma once
 #include "tensor/tensor.h"
 

@@ -23,6 +23,54 @@ void cuda_not_built(const char* what) {
                            "(configure with nvcc on PATH and -DFACET_CUDA=ON, or use --device cpu)");
 }
 
+Device parse_device(const std::string& name) {
+  if (name == "cpu") return Device::CPU;
+  if (name == "cuda") return Device::CUDA;
+  throw std::invalid_argument("--device '" + name + "': use cpu or cuda");
+}
+
+bool device_available(Device device) {
+  if (device == Device::CPU) return true;
+#if defined(FACET_TENSOR_CUDA)
+  return cuda::available();
+#else
+  return false;
+#endif
+}
+
+void require_device(Device device, const std::string& asked) {
+  if (device_available(device)) return;
+#if defined(FACET_TENSOR_CUDA)
+  // The emulated build (no nvcc) can still run the CUDA kernels, slowly, on the CPU: say how.
+  const std::string other =
+      cuda::emulated_build() ? "or set FACET_CUDA_EMULATE=1 to run the CUDA kernels in the (slow) CPU emulator"
+                             : "or run on a machine with an NVIDIA GPU and its driver";
+  throw std::runtime_error(asked + ": no CUDA device or driver was found (" + cuda::unavailable_reason() +
+                           "). Use --device cpu, " + other + ".");
+#else
+  throw std::runtime_error(asked + ": this build has no CUDA kernels. Use --device cpu, or configure with "
+                           "nvcc on PATH and -DFACET_CUDA=ON.");
+#endif
+}
+
+std::string device_description(Device device) {
+  if (device == Device::CPU) return "cpu";
+#if defined(FACET_TENSOR_CUDA)
+  return cuda::device_description();
+#else
+  return "no CUDA kernels in this build";
+#endif
+}
+
+void synchronize(Device device) {
+  if (device == Device::CPU) return;
+#if defined(FACET_TENSOR_CUDA)
+  cuda::synchronize();
+#else
+  cuda_not_built("synchronize");
+#endif
+}
+
 std::string shape_str(const Shape& s) {
   std::ostringstream o;
   o << "(";

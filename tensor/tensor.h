@@ -19,6 +19,19 @@ namespace facet {
 
 enum class Device { CPU, CUDA };
 const char* device_name(Device d);
+// "cpu" or "cuda" (what --device takes); anything else throws std::invalid_argument naming both choices.
+Device parse_device(const std::string& name);
+// Whether tensors can live on `device` now: always for the CPU; for CUDA, a GPU with a driver (nvcc build) or
+// the emulator switched on (FACET_CUDA_EMULATE=1 or cuda::set_emulation_enabled, emulated builds and tests).
+bool device_available(Device device);
+// Throws std::runtime_error unless device_available(device), in one line: what was asked (`asked`, e.g.
+// "--device cuda"), why there is no device (CUDA's own words), and to use --device cpu.
+void require_device(Device device, const std::string& asked);
+// "cpu", or the GPU ("NVIDIA H100 ... (sm_90, 132 SMs, 79.1 GiB)"), or the emulator.
+std::string device_description(Device device);
+// Waits until the work queued on `device` by this thread is done (CUDA kernels run asynchronously; timing
+// needs this). A no-op on the CPU.
+void synchronize(Device device);
 
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);  // "(64, 3, 32, 32)"

@@ -169,6 +169,11 @@ bool available() {
   return probe_device(&reason);
 }
 
+std::string unavailable_reason() {
+  std::string reason;
+  return probe_device(&reason) ? std::string() : reason;
+}
+
 void require_device() {
   std::string reason;
   if (probe_device(&reason)) return;

@@ -18,6 +18,9 @@ bool available();
 std::string device_description();
 // Throws the "no CUDA device" error (with the reason and what to do) unless available().
 void require_device();
+// Why no device can be used, as CUDA says it ("cudaErrorNoDevice: no CUDA-capable device is detected"), or ""
+// when one can.
+std::string unavailable_reason();
 
 // The emulated build only: turns emulation on or off for this process (tests). Returns whether this build is
 // the emulated one (the nvcc build ignores the call and returns false).
