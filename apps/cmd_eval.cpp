@@ -40,7 +40,7 @@ LoadedModel load_expected_model(const std::string& checkpoint, const std::string
 namespace {
 
 struct EvalArgs {
-  std::string checkpoint, data, split, set, out, model, labels;
+  std::string checkpoint, data, split, set, out, model, labels, device = "cpu";
   bool tta = false;
   int workers = 2, threads = 0, batch = 128;
 };
@@ -62,10 +62,14 @@ void add_eval_commands(CLI::App& app) {
   cmd->add_option("--workers", a->workers, "loader threads")->capture_default_str();
   cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)");
   cmd->add_option("--batch", a->batch, "batch size")->capture_default_str();
+  cmd->add_option("--device", a->device, "cpu or cuda: where the model runs")->capture_default_str();
 
   cmd->callback([a] {
     if (a->threads > 0) omp_set_num_threads(a->threads);
+    const Device device = parse_device(a->device);
+    require_device(device, "--device " + a->device);
     LoadedModel m = load_expected_model(a->checkpoint, a->model, a->labels);
+    m.model->to(device);
     const TrainSpec spec = train_spec_from_json(m.meta.value("spec", nlohmann::json::object()));
     std::string path = a->data;
     if (path.empty()) path = !spec.data.path.empty() && fs::exists(spec.data.path) ? spec.data.path : default_data_dir();

@@ -22,7 +22,7 @@ using namespace facet;
 namespace {
 
 struct PredictArgs {
-  std::string checkpoint, grid, json, model;
+  std::string checkpoint, grid, json, model, device = "cpu";
   std::vector<std::string> inputs;
   bool tta = false;
   float min_confidence = 0;
@@ -134,10 +134,14 @@ void add_predict_commands(CLI::App& app) {
                   "report a head's prediction as undefined when its probability is below this (a rejection rule)");
   cmd->add_option("--model", a->model, "refuse the checkpoint unless it holds this model kind");
   cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)");
+  cmd->add_option("--device", a->device, "cpu or cuda: where the model runs")->capture_default_str();
 
   cmd->callback([a] {
     if (a->threads > 0) omp_set_num_threads(a->threads);
+    const Device device = parse_device(a->device);
+    require_device(device, "--device " + a->device);
     LoadedModel m = load_expected_model(a->checkpoint, a->model, "");
+    m.model->to(device);
     const auto attributes = m.model->attributes();
     std::vector<int> attr_task;
     for (const auto& at : attributes) {

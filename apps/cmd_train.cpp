@@ -105,6 +105,7 @@ std::string train_command_line(const TrainSpec& s) {
   flag("--tta", s.run.tta);
   c << " --seed " << s.run.seed;
   num("--threads", s.run.threads, 0);
+  str("--device", s.run.device, d.run.device);
   str("--out", s.run.out, "");
   return c.str();
 }
@@ -187,10 +188,11 @@ void add_train_commands(CLI::App& app) {
   cmd->add_option("--seed", s.run.seed, "seed of everything (init, split, order, augmentation, dropout)")
       ->capture_default_str();
   cmd->add_option("--threads", s.run.threads, "kernel threads (default: OpenMP's, i.e. all cores)");
+  cmd->add_option("--device", s.run.device, "cpu or cuda: where the model trains")->capture_default_str();
   cmd->add_option("--out", s.run.out, "run directory (e.g. runs/basecnn64)");
   cmd->add_flag("--no-test", a->no_test, "do not score the best checkpoint on the test split at the end");
   cmd->add_option("--resume", a->resume, "continue the run in this directory from its last.ckpt (other flags: only "
-                                         "--epochs, --threads, --workers, --patience may change)");
+                                         "--epochs, --threads, --workers, --patience, --device may change)");
 
   cmd->callback([a, cmd] {
     std::string argv = "facet train";
@@ -208,6 +210,7 @@ void add_train_commands(CLI::App& app) {
       if (cmd->count("--threads")) spec.run.threads = a->spec.run.threads;
       if (cmd->count("--workers")) spec.data.workers = a->spec.data.workers;
       if (cmd->count("--patience")) spec.run.patience = a->spec.run.patience;
+      if (cmd->count("--device")) spec.run.device = a->spec.run.device;
     } else {
       if (spec.data.path.empty()) spec.data.path = facet::default_data_dir();
       spec.data.channels = a->gray ? 1 : 3;

@@ -31,6 +31,11 @@ void Model::to(Device device) {
   head_layers_.to(device);
 }
 
+Device Model::device() {
+  const auto p = parameters();
+  return p.empty() ? Device::CPU : p.front().tensor.device();
+}
+
 int64_t Model::parameter_count() { return trunk_.parameter_count() + head_layers_.parameter_count(); }
 
 static std::vector<Dropout*> dropout_layers(Sequential& a, Sequential& b) {

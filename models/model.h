@@ -47,6 +47,7 @@ class Model {
   std::vector<NamedTensor> buffers();
   void set_training(bool on);
   void to(Device device);
+  Device device();  // where the parameters are (the CPU for a model without any)
   std::string summary();  // every layer with its output shape, printed when a model is built
   int64_t parameter_count();
   // Where each dropout layer's random stream stands, saved in training checkpoints so that a resumed run draws

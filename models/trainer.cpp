@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
+#include "kernels/cuda/runtime.h"
 #include "models/report.h"
 #include "optim/regularize.h"
 #include "tensor/checkpoint.h"
@@ -58,6 +60,32 @@ std::vector<int> attribute_classes(const Model& m) {
   return c;
 }
 
+// While fit() runs, this thread's CUDA kernels and copies go to the trainer's stream. Work queued before on
+// the default stream (Model::to, checkpoint loads) is waited for first: a non-blocking stream does not wait
+// for it. On leaving, also by an exception, the trainer's stream is drained, so that no kernel of ours still
+// uses memory the caching allocator hands out again (it reuses blocks without stream synchronisation).
+class OnStream {
+ public:
+  explicit OnStream(cuda::Stream* stream) : stream_(stream) {
+    if (!stream_) return;
+    cuda::synchronize();
+    scope_.emplace(*stream_);
+  }
+  ~OnStream() {
+    if (!stream_) return;
+    try {
+      stream_->synchronize();
+    } catch (const std::exception&) {  // a destructor must not throw; the next CUDA call reports the error
+    }
+  }
+  OnStream(const OnStream&) = delete;
+  OnStream& operator=(const OnStream&) = delete;
+
+ private:
+  cuda::Stream* stream_;
+  std::optional<cuda::StreamScope> scope_;
+};
+
 }  // namespace
 
 void request_training_stop() { g_stop.store(true); }
@@ -67,13 +95,13 @@ void detail::stop_training_after_batches(int64_t batches) { g_stop_after.store(b
 
 // ---- batches -> tensors ------------------------------------------------------------------------------------------
 
-Tensor batch_images(const data::Batch& b, bool mirror) {
-  Tensor x = Tensor::from_vector(b.images, {b.n, b.c, b.h, b.w});  // (N, C, H, W)
+Tensor batch_images(const data::Batch& b, bool mirror, Device device) {
+  Tensor x = Tensor::from_vector(b.images, {b.n, b.c, b.h, b.w});  // (N, C, H, W), on the host
   if (mirror) {
     float* p = x.data();
     for (int64_t row = 0; row < int64_t(b.n) * b.c * b.h; ++row) std::reverse(p + row * b.w, p + (row + 1) * b.w);
   }
-  return x;
+  return x.to(device);
 }
 
 std::vector<int> head_tasks(const Model& model, const data::LabelScheme& scheme) {
@@ -132,9 +160,10 @@ Tensor batch_loss(const Model& model, const std::vector<Tensor>& outputs, const 
 
 std::vector<Tensor> infer(Model& model, const data::Batch& b, bool tta) {
   NoGradGuard no_grad;
-  std::vector<Tensor> out = model.forward(batch_images(b));
+  const Device device = model.device();
+  std::vector<Tensor> out = model.forward(batch_images(b, false, device));
   if (!tta) return out;
-  std::vector<Tensor> mirrored = model.forward(batch_images(b, true));
+  std::vector<Tensor> mirrored = model.forward(batch_images(b, true, device));
   for (size_t h = 0; h < out.size(); ++h) out[h] = (out[h] + mirrored[h]) * 0.5f;  // mean of the outputs
   return out;
 }
@@ -271,6 +300,10 @@ EpochRecord EpochRecord::from_json(const nlohmann::json& j, const std::vector<At
 
 Trainer::Trainer(Model& model, const TrainSpec& spec, const RunData& data, std::string run_dir, std::ostream& out)
     : model_(model), spec_(spec), data_(data), dir_(std::move(run_dir)), out_(out) {
+  device_ = parse_device(spec_.run.device);
+  require_device(device_, "--device " + spec_.run.device);
+  model_.to(device_);
+  if (device_ == Device::CUDA) stream_ = std::make_unique<cuda::Stream>();
   head_task_ = head_tasks(model_, data_.scheme);
   attribute_task_ = attribute_tasks(model_, data_.scheme);
   attributes_ = attribute_specs(attribute_names(model_), attribute_classes(model_), data_.scheme);
@@ -406,6 +439,7 @@ void Trainer::write_history(const std::vector<EpochRecord>& h) {
 }
 
 TrainResult Trainer::fit(bool resume) {
+  OnStream on_stream(stream_.get());
   clear_training_stop();
   TrainResult r;
   int since_best = 0, start = 0;
@@ -453,7 +487,7 @@ TrainResult Trainer::fit(bool resume) {
     };
     while (train_loader_->next(b)) {
       if (b.n == 0) continue;
-      std::vector<Tensor> outputs = model_.forward(batch_images(b));
+      std::vector<Tensor> outputs = model_.forward(batch_images(b, false, device_));
       Tensor loss = batch_loss(model_, outputs, b, head_task_, loss_options);
       const float lv = loss.item();
       if (!std::isfinite(lv))

@@ -30,9 +30,14 @@
 
 namespace facet {
 
+namespace cuda {
+class Stream;
+}
+
 // ---- batches -> tensors ------------------------------------------------------------------------------------------
-// The images of a batch as an (N, C, H, W) tensor; `mirror` flips every image left-right (test-time flip).
-Tensor batch_images(const data::Batch& b, bool mirror = false);
+// The images of a batch as an (N, C, H, W) tensor on `device`; `mirror` flips every image left-right
+// (test-time flip).
+Tensor batch_images(const data::Batch& b, bool mirror = false, Device device = Device::CPU);
 // Which task of the label scheme feeds each head (classification) and each attribute; -1 for regression heads.
 // Throws, naming the head, when the scheme has no task of that name.
 std::vector<int> head_tasks(const Model& model, const data::LabelScheme& scheme);
@@ -51,7 +56,8 @@ struct EvalOptions {
 // Runs the model in eval mode over every batch of `loader` (epoch 0, no augmentation expected) and scores it:
 // per-attribute metrics plus race and gender groups from each face's raw attributes.
 Metrics evaluate(Model& model, data::Loader& loader, const data::LabelScheme& scheme, const EvalOptions& options);
-// The outputs for a batch of images (eval mode, no graph), averaged with the mirror images' when `tta`.
+// The outputs for a batch of images (eval mode, no graph), averaged with the mirror images' when `tta`. The
+// images go to the model's device; the outputs stay there.
 std::vector<Tensor> infer(Model& model, const data::Batch& b, bool tta);
 
 // ---- checkpoints ---------------------------------------------------------------------------------------------------
@@ -96,11 +102,14 @@ std::unique_ptr<Optimizer> optimizer_of(const OptimSpec& o, std::vector<NamedTen
 class Trainer {
  public:
   // `run_dir` receives best.ckpt, last.ckpt, metrics.json/.csv and the curves; `out` the progress lines.
+  // Moves the model to spec.run.device (throws, saying to use --device cpu, when that is cuda and no CUDA
+  // device can be used); on CUDA the trainer owns a stream that all of fit()'s kernels and copies go to.
   Trainer(Model& model, const TrainSpec& spec, const RunData& data, std::string run_dir, std::ostream& out);
   ~Trainer();
   // Continues from <run_dir>/last.ckpt when `resume` (refused when it was written for another run).
   TrainResult fit(bool resume);
   const std::vector<AttributeSpec>& attributes() const { return attributes_; }
+  Device device() const { return device_; }
 
  private:
   void save_last(const TrainResult& r, int epochs_done, int since_best);
@@ -116,6 +125,8 @@ class Trainer {
   std::ostream& out_;
   std::vector<AttributeSpec> attributes_;
   std::vector<int> head_task_, attribute_task_;
+  Device device_ = Device::CPU;
+  std::unique_ptr<cuda::Stream> stream_;  // CUDA only
   std::unique_ptr<Optimizer> opt_;
   std::unique_ptr<data::Loader> train_loader_, val_loader_;
 };

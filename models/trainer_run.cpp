@@ -96,6 +96,9 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   if (spec.run.threads > 0) omp_set_num_threads(spec.run.threads);
   if (spec.run.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
   if (spec.run.batch < 1) throw std::invalid_argument("--batch must be at least 1");
+  // Before any data is read: a run asked for on a GPU this machine lacks fails at once, saying so.
+  const Device device = parse_device(spec.run.device);
+  require_device(device, "--device " + spec.run.device);
 
   data::TransformConfig saved_transform;
   const data::TransformConfig* transform_override = nullptr;
@@ -121,7 +124,9 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   out << "model:\n" << model->summary();
   out << "training: " << spec.run.epochs << " epochs, batch " << spec.run.batch << ", " << spec.optim.optimizer
       << " lr " << spec.optim.lr << " (" << schedule_of(spec.optim, spec.run.epochs).describe() << "), seed "
-      << spec.run.seed << ", " << kernel_threads() << " threads, run directory " << dir << "\n";
+      << spec.run.seed << ", " << kernel_threads() << " threads, "
+      << (device == Device::CPU ? "" : "on " + device_description(device) + ", ") << "run directory " << dir
+      << "\n";
 
   if (!resume) {
     data::write_split(dir + "/split.txt", data.split);
@@ -133,7 +138,8 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
                            {"data_notes", data.notes},
                            {"command", command_line},
                            {"machine", machine_description()},
-                           {"threads", kernel_threads()}};
+                           {"threads", kernel_threads()},
+                           {"device", device_description(device)}};
   if (!resume) write_json(dir + "/config.json", config);
 
   Trainer trainer(*model, spec, data, dir, out);
@@ -142,6 +148,7 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
                             {"command", command_line},
                             {"machine", machine_description()},
                             {"threads", kernel_threads()},
+                            {"device", device_description(device)},
                             {"seed", spec.run.seed},
                             {"epochs_run", r.history.size()},
                             {"best_epoch", r.best_epoch},
@@ -155,6 +162,7 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   if (!r.history.empty()) summary["last_epoch"] = r.history.back().to_json(trainer.attributes());
   if (!r.interrupted && spec.run.test && !data.test.empty() && r.best_epoch > 0) {
     LoadedModel best = load_model_checkpoint(dir + "/best.ckpt");
+    best.model->to(device);
     data::LoaderOptions lo;
     lo.batch_size = std::max(spec.run.batch, 128);
     lo.workers = spec.data.workers;

@@ -63,6 +63,7 @@ struct RunSpec {
                                      // loss (validation loss), or a head name (its validation accuracy)
   bool tta = false;                // evaluation: average the outputs of the image and its mirror image
   int threads = 0;                 // OpenMP threads for the kernels (0: the default)
+  std::string device = "cpu";      // cpu | cuda: where the model, its batches and the optimizer state live
   std::string out;                 // run directory
   bool test = true;                // evaluate the best checkpoint on the test split at the end
 };
