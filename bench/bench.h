@@ -1,7 +1,8 @@
 // facet's benchmark suite, shared by the `facet bench` subcommand and the standalone bench/facet_bench binary.
 // Sections: peak (FMA probe and triad bandwidth, the roofline's two roofs), sgemm (ours vs OpenBLAS on square
 // and BaseCNN conv-shaped products), kernels (every CPU kernel on BaseCNN's layer shapes, forward and
-// backward), model (BaseCNN training step and inference, images/s). Each row is the median of `repeats`
+// backward), model (BaseCNN training step and inference, images/s; on the CPU or, with device "cuda", on the
+// GPU, whose kernels alone bench/cuda_bench times). Each row is the median of `repeats`
 // timed samples after a warmup; it prints a table and writes JSON.
 #pragma once
 #include <string>
@@ -19,6 +20,7 @@ struct Options {
   std::string filter;                // only rows whose name contains this
   std::string json_path = "bench.json";
   bool compare_openblas = true;      // time OpenBLAS sgemm next to ours (loaded at run time, bench only)
+  std::string device = "cpu";        // cpu | cuda: where the model section runs (the others are CPU-only)
 };
 
 // Runs the sections; returns 0 on success. Prints progress and a table to stdout.

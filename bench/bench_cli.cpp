@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tensor/tensor.h"
+
 namespace facet::bench {
 
 Options CliOptions::resolve() const {
@@ -21,6 +23,19 @@ Options CliOptions::resolve() const {
     if (std::find(known.begin(), known.end(), item) == known.end())
       throw std::invalid_argument("--sections: '" + item + "' is not one of peak,sgemm,kernels,model");
     o.sections.push_back(item);
+  }
+  // On a GPU only the model rows mean something: the other sections time CPU code.
+  parse_device(o.device);  // names the choices when the device is misspelt
+  if (o.device == "cuda") {
+    if (sections == CliOptions{}.sections) {
+      o.sections = {"model"};
+    } else {
+      for (const auto& s : o.sections)
+        if (s != "model")
+          throw std::invalid_argument("--device cuda --sections " + sections + ": '" + s +
+                                      "' times CPU code; on a GPU only the model section runs (use --sections "
+                                      "model, and bench/cuda_bench for the CUDA kernels against cuDNN/cuBLAS)");
+    }
   }
   o.compare_openblas = !no_openblas;
   if (o.repeats < 1) throw std::invalid_argument("--repeats must be >= 1");
@@ -40,6 +55,9 @@ std::shared_ptr<CliOptions> add_cli_options(CLI::App& cmd) {
   cmd.add_option("--json", c->options.json_path, "where to write the JSON results ('' for none)")
       ->capture_default_str();
   cmd.add_flag("--no-openblas", c->no_openblas, "do not load OpenBLAS for the sgemm comparison");
+  cmd.add_option("--device", c->options.device, "cpu or cuda: where the model rows (training step, inference "
+                                                "images/s) run; cuda runs only the model section")
+      ->capture_default_str();
   return c;
 }
 
