@@ -2,8 +2,9 @@
 // paths the ops table (tests/kernels/test_ops_table.cpp, which also has a CUDA column) does not reach:
 // several 64x64 GEMM tiles with ragged edges, K not a multiple of the 16-deep step, split-K weight gradients,
 // several batch-norm splits per channel, multi-block reductions, softmax rows wider than a warp, Philox
-// counter blocks cut by odd offsets, the naive conv kernels, and the optimizer updates (no CPU twin yet:
-// compared with the formula of kernels/optim_update.h in double). Gradients start non-zero, so every backward
+// counter blocks cut by odd offsets, the naive conv kernels, and the optimizer updates (here against the
+// formula of kernels/optim_update.h in double; tests/optim/test_update_kernels.cpp also compares them with
+// their CPU twins, kernels/cpu/optim_update.cpp). Gradients start non-zero, so every backward
 // is checked to accumulate (+=). Built twice: test_cuda runs it on the CPU emulator (facet_cuda_emu, every
 // machine), test_cuda_gpu on the nvcc-built kernels (facet_cuda, when nvcc is found), where it needs a GPU
 // and otherwise says it skipped.
@@ -403,8 +404,7 @@ TEST_CASE("cuda parity: pointwise ops and activations bit-exact", "[cuda][parity
   CHECK_ALL_CLOSE(gs.to_host(), gs_ref, 0.0, 0.0);
 }
 
-// ---- optimizer updates: no CPU twin yet, so the formula of kernels/optim_update.h in double
-// -----------------------
+// ---- optimizer updates: the formula of kernels/optim_update.h in double (CPU twins: tests/optim) ----------
 
 TEST_CASE("cuda parity: SGD and Adam updates and max-norm rows against the header's formulas",
           "[cuda][parity]") {
