@@ -88,7 +88,8 @@ const OpCase kCases[] = {
     {.op = "relu", .N = 301},
     {.op = "leakyrelu", .N = 257, .alpha = 0.1f},
     {.op = "leakyrelu", .N = 64, .alpha = 0.01f, .seed = 2},
-    // softmax, cross-entropy
+    // softmax, cross-entropy. softmax rows are forward-only by design: the kernel serves inference
+    // (tensor/ops.h softmax() records no graph); training's gradient goes through softmax_ce, checked below.
     {.op = "softmax", .N = 4, .C = 5, .alpha = 2.0f},
     {.op = "softmax", .N = 3, .C = 7, .alpha = 60.0f, .seed = 2},
     {.op = "softmax_ce", .N = 6, .C = 4, .alpha = 2.0f},
@@ -105,12 +106,24 @@ const OpCase kCases[] = {
     {.op = "scale", .N = 50, .alpha = -1.5f},
     {.op = "sum", .N = 9000},
     {.op = "sum", .N = 7, .seed = 2},
+    // sum_squares is forward-only by design: its one caller, clip_grad_norm (optim/regularize.cpp), reads the
+    // norm of gradients outside the graph, so no op differentiates through it. Forward vs a double sum of
+    // squares, at odd sizes (vector body and scalar tail) and a single element.
     {.op = "sum_squares", .N = 9001},
+    {.op = "sum_squares", .N = 7, .seed = 2},
+    {.op = "sum_squares", .N = 1, .seed = 3},
     {.op = "slice_columns", .N = 3, .C = 7, .start = 2, .width = 4},
     {.op = "slice_columns", .N = 5, .C = 4, .start = 0, .width = 4, .seed = 2},
+    // fill, accumulate and axpy are forward-only by design: they are not ops of the graph but the in-place
+    // steps of its machinery (fill: zeros and the seed gradient 1; accumulate: gradient sums, add's backward;
+    // axpy: scale's backward, L2 decay), so they have no gradient of their own. As backward kernels they are
+    // already under finite differences in the add and scale rows. Here: forward vs a double reference.
     {.op = "fill", .N = 33, .alpha = 0.25f},
+    {.op = "fill", .N = 1, .alpha = -3.0f, .seed = 2},
     {.op = "accumulate", .N = 65},
+    {.op = "accumulate", .N = 7, .seed = 2},
     {.op = "axpy", .N = 65, .alpha = 0.75f},
+    {.op = "axpy", .N = 9, .alpha = -2.5f, .seed = 2},
 };
 // clang-format on
 
@@ -587,6 +600,8 @@ void run_accumulate_or_axpy(const KernelTable& k, const OpCase& c, const OpSpec&
 }
 
 // Forward tolerances are against double references; "exact" ops (copies, max, compare) use 0.
+// An empty FdTolerance ({}) marks a forward-only op (softmax, sum_squares, fill, accumulate, axpy): why each
+// has no gradient row is stated above its rows in kCases.
 // Finite differences: h = 1e-2 (inputs are O(1); linear ops have no truncation error, so h only trades float
 // rounding of L, ~1e-6 / 2h), atol 1e-3 + rtol 1e-2 for all ops; the smooth non-linear ones use h = 5e-3.
 const OpSpec kSpecs[] = {
