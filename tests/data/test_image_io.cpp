@@ -1,6 +1,8 @@
 // Decoding and writing images, the structural checks that catch truncated files, and the content hash.
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <cmath>
 #include <cstring>
 
 #include "data/hash.h"
@@ -27,7 +29,7 @@ TEST_CASE("hash64 is xxHash64: published test vectors", "[data][hash]") {
   CHECK(hex64(0xEF46DB3751D8E999ull) == "ef46db3751d8e999");
 }
 
-TEST_CASE("PNG round trip is exact; JPEG decodes close to what was written", "[data][image]") {
+TEST_CASE("PNG round trip is exact, JPEG decodes close to what was written", "[data][image]") {
   TempDir dir;
   const Image img = facet::test::pattern_image(20, 12, 3, 1);
   REQUIRE(write_png(dir.file("a.png"), img));
@@ -75,6 +77,105 @@ TEST_CASE("PNG with alpha is composited over black", "[data][image]") {
   REQUIRE(load_image(dir.file("alpha.png"), 1, gray, error));
   // luma of (255,0,0) = round(0.299*255) = 76; of (128,128,128) = 128
   CHECK(std::vector<int>(gray.pixels.begin(), gray.pixels.end()) == std::vector<int>{76, 128});
+}
+
+namespace {
+
+// A baseline JPEG with 4 components as Adobe writes CMYK: an APP14 "Adobe" segment with transform 0 and the
+// values stored inverted (255 = no ink). Each 8x8 block is flat, so its DCT is the DC term alone,
+// 8 * (v - 128) at quantiser 1: the encoder is the segments plus, per block and component, a Huffman-coded DC
+// difference and an end-of-block. `ink`: per block, left to right in one block row, C, M, Y, K ink 0..255.
+std::vector<uint8_t> cmyk_jpeg(const std::vector<std::array<int, 4>>& ink) {
+  const int w = 8 * int(ink.size()), h = 8;
+  std::vector<uint8_t> out{0xFF, 0xD8};  // SOI
+  auto segment = [&](uint8_t marker, const std::vector<uint8_t>& body) {
+    const size_t len = body.size() + 2;
+    out.insert(out.end(), {0xFF, marker, uint8_t(len >> 8), uint8_t(len & 255)});
+    out.insert(out.end(), body.begin(), body.end());
+  };
+  // APP14 "Adobe": version 100, flags 0 and 0, transform 0 (CMYK)
+  segment(0xEE, {'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0});
+  std::vector<uint8_t> dqt(65, 1);
+  dqt[0] = 0x00;  // 8-bit table 0: every quantiser 1
+  segment(0xDB, dqt);
+  segment(0xC0, {8, 0, uint8_t(h), uint8_t(w >> 8), uint8_t(w & 255), 4,  // SOF0: 8 bits, h, w, 4 components
+                 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 4, 0x11, 0});        // id, 1x1 sampling, table 0
+  // DC: the standard luminance DC table (ITU T.81 K.3); AC: one symbol, end-of-block (0x00), code "0".
+  const uint8_t dc_bits[16] = {0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+  std::vector<uint8_t> dht{0x00};
+  dht.insert(dht.end(), dc_bits, dc_bits + 16);
+  for (uint8_t v = 0; v < 12; ++v) dht.push_back(v);
+  dht.insert(dht.end(), {0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00});
+  segment(0xC4, dht);
+  segment(0xDA, {4, 1, 0x00, 2, 0x00, 3, 0x00, 4, 0x00, 0, 63, 0});  // SOS: all four, tables 0/0, Ss Se Ah/Al
+  uint32_t dc_code[12];  // canonical Huffman codes of the DC categories
+  int dc_len[12];
+  for (int len = 1, code = 0, k = 0; len <= 16; ++len, code <<= 1)
+    for (int i = 0; i < dc_bits[len - 1]; ++i, ++k) dc_code[k] = uint32_t(code++), dc_len[k] = len;
+  uint32_t acc = 0;
+  int nbits = 0;
+  auto put = [&](uint32_t bits, int n) {  // MSB first, 0xFF stuffed with 0x00
+    for (int i = n - 1; i >= 0; --i) {
+      acc = (acc << 1) | ((bits >> i) & 1);
+      if (++nbits == 8) {
+        out.push_back(uint8_t(acc));
+        if (acc == 0xFF) out.push_back(0x00);
+        acc = 0, nbits = 0;
+      }
+    }
+  };
+  int pred[4] = {0, 0, 0, 0};
+  for (const auto& block : ink)  // interleaved scan: one MCU = one block of each component
+    for (int c = 0; c < 4; ++c) {
+      const int dc = 8 * ((255 - block[size_t(c)]) - 128), diff = dc - pred[c];
+      pred[c] = dc;
+      int s = 0;  // category: bits of |diff|
+      while ((std::abs(diff) >> s) != 0) ++s;
+      put(dc_code[s], dc_len[s]);
+      if (s > 0) put(uint32_t(diff >= 0 ? diff : diff + (1 << s) - 1), s);
+      put(0, 1);  // end of block: every AC coefficient is 0
+    }
+  if (nbits > 0) {
+    const int pad = 8 - nbits;
+    put((1u << pad) - 1, pad);  // fill the last byte with 1 bits
+  }
+  out.insert(out.end(), {0xFF, 0xD9});  // EOI
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("CMYK JPEG (Adobe APP14, inverted) decodes to RGB = (255-C)(255-K)/255 and to its luma",
+          "[data][image]") {
+  // cyan, red (magenta + yellow), 50% black, a brown mix, paper white
+  const std::vector<std::array<int, 4>> ink = {
+      {255, 0, 0, 0}, {0, 255, 255, 0}, {0, 0, 0, 128}, {64, 128, 192, 32}, {0, 0, 0, 0}};
+  const std::vector<uint8_t> bytes = cmyk_jpeg(ink);
+  CHECK(check_image_bytes(bytes.data(), bytes.size()).empty());
+  Image rgb, gray;
+  std::string error;
+  REQUIRE(decode_image(bytes.data(), bytes.size(), 3, rgb, error, "cmyk.jpg"));
+  REQUIRE(decode_image(bytes.data(), bytes.size(), 1, gray, error, "cmyk.jpg"));
+  REQUIRE((rgb.w == 40 && rgb.h == 8 && rgb.c == 3));
+  REQUIRE((gray.w == 40 && gray.h == 8 && gray.c == 1));
+  for (size_t b = 0; b < ink.size(); ++b) {
+    const auto& [c, m, y, k] = ink[b];
+    const double expect[3] = {(255 - c) * (255 - k) / 255.0, (255 - m) * (255 - k) / 255.0,
+                              (255 - y) * (255 - k) / 255.0};
+    const double luma = 0.299 * expect[0] + 0.587 * expect[1] + 0.114 * expect[2];
+    for (int py = 0; py < 8; ++py)
+      for (int px = int(b) * 8; px < int(b) * 8 + 8; ++px) {
+        INFO("block " << b << " pixel (" << px << ", " << py << ")");
+        for (int ch = 0; ch < 3; ++ch)  // 2 levels: IDCT rounding, then the product
+          REQUIRE(std::abs(rgb.at(py, px, ch) - expect[ch]) <= 2.0);
+        REQUIRE(std::abs(gray.at(py, px, 0) - luma) <= 2.0);
+      }
+  }
+  // Spelled out for the first two blocks: cyan ink is (0, 255, 255), magenta + yellow is red.
+  CHECK(rgb.at(0, 0, 0) <= 2);
+  CHECK(rgb.at(0, 0, 1) >= 253);
+  CHECK(rgb.at(0, 8, 0) >= 253);
+  CHECK(rgb.at(0, 8, 2) <= 2);
 }
 
 TEST_CASE("truncated, empty and non-image files are rejected with a reason, never decoded as grey", "[data][image]") {
