@@ -39,7 +39,7 @@ void add_common(CLI::App* cmd, DataArgs& a) {
   cmd->add_option("--stratify", a.stratify, "stratify by task K (-1: all tasks jointly, -2: no stratification)")
       ->capture_default_str();
   cmd->add_option("--fold", a.fold, "Adience: test on this predefined fold (0-4), train on the other four");
-  cmd->add_flag("--subject-exclusive", a.subject_exclusive, "keep each identity (Adience user_id/face_id) on one side");
+  cmd->add_flag("--subject-exclusive", a.subject_exclusive, "keep each identity (Adience: user_id) together");
   cmd->add_flag("--decode", a.decode, "decode every image while reading (slow; finds images stb_image rejects)");
   cmd->add_option("--adience-images", a.adience_images, "Adience: root holding aligned/ (default: the --data folder)");
   cmd->add_option("--adience-ages", a.adience_ages, "Adience noisy ages: nearest (map to a group) or strict (drop)")

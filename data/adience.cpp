@@ -164,7 +164,9 @@ ReadResult read_adience(const std::string& dir, const AdienceOptions& options) {
       s.age = age.age;
       s.age_group = age.group;
       s.gender = gender;
-      s.subject = user + "/" + std::to_string(face_id);
+      // The subject key is the album (user_id), not user_id/face_id: an album's photos tend to show the same
+      // people again, and the benchmark's own folds are album-disjoint (docs/data.md).
+      s.subject = user;
       s.fold = fold;
       if (check_images && !fs::exists(s.path, ec)) {
         out.report.skip(rel, "image missing (" + where + ")");

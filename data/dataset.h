@@ -27,7 +27,8 @@ struct Sample {
   int age_group = -1;                   // Adience's 8 groups 0..7 when the source gives one; -1 otherwise
   int gender = -1;                      // 0 male, 1 female, -1 unknown
   int race = -1;                        // 0 White, 1 Black, 2 Asian, 3 Indian, 4 Others, -1 unknown
-  std::string subject;                  // identity ("user_id/face_id" on Adience); empty when unknown
+  std::string subject;                  // identity for subject-exclusive splits (Adience: user_id, the album);
+                                        // empty when unknown
   int fold = -1;                        // Adience fold 0..4
   int64_t file_size = -1;               // bytes, -1 when not read
   uint64_t content_hash = 0;            // hash64 of the file bytes (or pixels); 0 when not hashed

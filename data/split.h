@@ -25,7 +25,7 @@ struct SplitOptions {
   double val = 0.1, test = 0.1;   // fractions of the samples; train gets the rest
   uint64_t seed = 1;
   int stratify_task = -1;         // -1: stratum = labels of all tasks jointly; k: task k only; -2: none
-  bool subject_exclusive = false; // keep each Sample::subject on one side (Adience user_id/face_id)
+  bool subject_exclusive = false; // keep each Sample::subject on one side (Adience: each user_id)
 };
 Split stratified_split(const Dataset& ds, const SplitOptions& options);
 

@@ -107,8 +107,9 @@ inline void write_utkface_like(const std::string& dir, int count, int side = 24)
 }
 
 // The Adience benchmark's layout: fold_0..4_data.txt (tab-separated, its header) and
-// aligned/<user_id>/landmark_aligned_face.<face_id>.<original_image>; `per_fold` faces per fold, one user (album)
-// per fold, the 8 standard age groups and both genders.
+// aligned/<user_id>/landmark_aligned_face.<face_id>.<original_image>; `per_fold` faces per fold, two users
+// (albums, the subjects of splits) per fold so a subject-exclusive validation share can exist, the 8 standard
+// age groups and both genders.
 inline void write_adience_like(const std::string& dir, int per_fold, int side = 24) {
   static const char* groups[8] = {"(0, 2)", "(4, 6)", "(8, 12)", "(15, 20)", "(25, 32)", "(38, 43)", "(48, 53)",
                                   "(60, 100)"};
@@ -116,10 +117,11 @@ inline void write_adience_like(const std::string& dir, int per_fold, int side = 
   for (int fold = 0; fold < 5; ++fold) {
     std::ofstream f(dir + "/fold_" + std::to_string(fold) + "_data.txt");
     f << "user_id\toriginal_image\tface_id\tage\tgender\tx\ty\tdx\tdy\ttilt_ang\tfiducial_yaw_angle\tfiducial_score\n";
-    const std::string user = "1000" + std::to_string(fold) + "@N0" + std::to_string(fold);
-    std::filesystem::create_directories(dir + "/aligned/" + user);
     for (int i = 0; i < per_fold; ++i) {
       const int g = i % 8, gender = (i / 8) % 2, face_id = fold * 1000 + i;
+      const std::string user = "1000" + std::to_string(fold) + std::to_string(i * 2 / per_fold) + "@N0" +
+                               std::to_string(fold);  // first half of the fold's faces, second half
+      std::filesystem::create_directories(dir + "/aligned/" + user);
       const std::string image = std::to_string(900000 + face_id) + "_abc_o.jpg";
       f << user << "\t" << image << "\t" << face_id << "\t" << groups[g] << "\t" << (gender ? "f" : "m")
         << "\t0\t0\t100\t100\t0\t0\t50\n";

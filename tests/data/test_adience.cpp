@@ -90,14 +90,14 @@ TEST_CASE("Adience fold files: noisy rows mapped or dropped and counted, images 
     CHECK(rep.notes[3].find("no aligned/ folder") == 0);
     const Sample& first = r.data.samples[0];
     CHECK(first.name == "aligned/30601258@N03/landmark_aligned_face.1.10399646885_67c7d20df9_o.jpg");
-    CHECK(first.subject == "30601258@N03/1");
+    CHECK(first.subject == "30601258@N03");  // the album (user_id) is the subject key of splits
     CHECK(first.fold == 0);
     CHECK(first.age_group == 4);
     CHECK(first.age == -1);
     CHECK(first.gender == 1);
     // the "u" gender row keeps its age group
     const auto it = std::find_if(r.data.samples.begin(), r.data.samples.end(),
-                                 [](const Sample& s) { return s.subject == "29671106@N00/186"; });
+                                 [](const Sample& s) { return s.subject == "29671106@N00"; });
     REQUIRE(it != r.data.samples.end());
     CHECK(it->gender == -1);
     CHECK(it->age_group == 0);
@@ -105,6 +105,9 @@ TEST_CASE("Adience fold files: noisy rows mapped or dropped and counted, images 
     const auto both = std::count_if(r.data.samples.begin(), r.data.samples.end(),
                                     [](const Sample& s) { return s.age_group >= 0 && s.gender >= 0; });
     CHECK(both == 10);
+    // the five kept rows of album 114841417@N06 (faces 489 and 485) are one subject
+    CHECK(std::count_if(r.data.samples.begin(), r.data.samples.end(),
+                        [](const Sample& s) { return s.subject == "114841417@N06"; }) == 5);
   }
   SECTION("strict ages drop every non-standard value") {
     AdienceOptions o;

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "data/readers.h"
 #include "data/rng.h"
 #include "data/split.h"
 #include "tests/data/helpers.h"
@@ -50,7 +51,7 @@ std::map<std::string, int> side_of(const Split& s) {
 }
 }  // namespace
 
-TEST_CASE("stratified split: every class near its share in every set; totals near the fractions", "[data][split]") {
+TEST_CASE("stratified split: every class near its share in every set, totals near the fractions", "[data][split]") {
   const Dataset ds = synthetic(2000);
   SplitOptions o;
   o.val = 0.15, o.test = 0.2, o.seed = 7, o.stratify_task = 0;
@@ -74,7 +75,7 @@ TEST_CASE("stratified split: every class near its share in every set; totals nea
   CHECK(check_split(ds, s, false).empty());
 }
 
-TEST_CASE("duplicates never straddle; subject-exclusive keeps each person on one side", "[data][split]") {
+TEST_CASE("duplicates never straddle, subject-exclusive keeps each person on one side", "[data][split]") {
   const Dataset ds = synthetic(1500);
   SplitOptions o;
   const Split plain = stratified_split(ds, o);
@@ -102,7 +103,7 @@ TEST_CASE("splits are deterministic under a seed and change with it", "[data][sp
   CHECK(stratified_split(ds, o).test != a.test);
 }
 
-TEST_CASE("split files round-trip, names with spaces included; bad lines name file and line", "[data][split]") {
+TEST_CASE("split files round-trip, names with spaces included, bad lines name file and line", "[data][split]") {
   facet::test::TempDir dir;
   const Dataset ds = synthetic(300);
   const Split a = stratified_split(ds, {});
@@ -137,4 +138,56 @@ TEST_CASE("Adience folds: test is the fold, validation comes subject-exclusively
   CHECK_FALSE(s.val.empty());
   CHECK_THROWS_WITH(fold_split(ds, 7), Catch::Contains("holds no samples"));
   CHECK_THROWS_WITH(stratified_split(ds, {0.5, 0.5, 1}), Catch::Contains("together below 1"));
+}
+
+TEST_CASE("Adience subject-exclusive splits keep every user_id (album) on one side",
+          "[data][split][adience]") {
+  // 40 albums over the 5 folds, each with 2..4 people (face_id) of 1..3 photos: a split by user_id/face_id
+  // would still put one album's people on both sides.
+  facet::test::TempDir dir;
+  Rng rng(9);
+  std::string folds[5];
+  int face_id = 0, photo = 0;
+  for (int u = 0; u < 40; ++u) {
+    const std::string user = std::to_string(10000 + u) + "@N0" + std::to_string(u % 10);
+    for (int person = 0, people = 2 + int(rng.below(3)); person < people; ++person, ++face_id)
+      for (int k = 0, photos = 1 + int(rng.below(3)); k < photos; ++k, ++photo) {
+        const int group = int(rng.below(8));  // drawn one per statement: the order of draws is then fixed
+        const char* gender = rng.below(2) ? "f" : "m";
+        folds[u % 5] += user + "\t" + std::to_string(900000 + photo) + "_ab_o.jpg\t" +
+                        std::to_string(face_id) + "\t" + adience_group_name(group) + "\t" + gender +
+                        "\t0\t0\t10\t10\t0\t0\t50\n";
+      }
+  }
+  for (int f = 0; f < 5; ++f)
+    facet::test::write_text(dir.file("fold_" + std::to_string(f) + "_data.txt"),
+                            "user_id\toriginal_image\tface_id\tage\tgender\tx\ty\tdx\tdy\ttilt_ang\t"
+                            "fiducial_yaw_angle\tfiducial_score\n" + folds[f]);
+  const Dataset ds = read_adience(dir.str()).data;
+  REQUIRE(ds.size() == size_t(photo));
+  // The album as the row gave it: the name is aligned/<user_id>/landmark_aligned_face.<face_id>.<image>.
+  auto user_of = [](const Sample& s) { return s.name.substr(8, s.name.find('/', 8) - 8); };
+  // Sets (bit k: train, val, test) each album appears in.
+  auto albums_on_two_sides = [&](const Split& sp) {
+    const auto side = side_of(sp);
+    std::map<std::string, int> mask;
+    for (const auto& s : ds.samples) mask[user_of(s)] |= 1 << side.at(s.name);
+    return std::count_if(mask.begin(), mask.end(),
+                         [](const auto& kv) { return (kv.second & (kv.second - 1)) != 0; });  // > 1 bit set
+  };
+  SplitOptions o;
+  o.val = 0.2, o.test = 0.2, o.seed = 3;
+  const Split plain = stratified_split(ds, o);
+  CHECK(albums_on_two_sides(plain) > 0);  // the check below can fail
+  o.subject_exclusive = true;
+  const Split exclusive = stratified_split(ds, o);
+  CHECK(albums_on_two_sides(exclusive) == 0);
+  CHECK(straddling_subjects(ds, exclusive) == 0);
+  CHECK(check_split(ds, exclusive, true).empty());
+  CHECK_FALSE(exclusive.val.empty());
+  CHECK_FALSE(exclusive.test.empty());
+  // Fold protocol: test is fold 1; validation albums come whole from the other four folds.
+  const Split folds_split = fold_split(ds, 1, 0.2, 4);
+  CHECK(albums_on_two_sides(folds_split) == 0);
+  CHECK_FALSE(folds_split.val.empty());
 }
