@@ -18,7 +18,7 @@ std::string pixels_text(int n, int seed) {
 }
 }  // namespace
 
-TEST_CASE("UTKFace CSV: rows become in-memory gray images; bad rows are reported", "[data][csv]") {
+TEST_CASE("UTKFace CSV: rows become in-memory gray images, bad rows are reported", "[data][csv]") {
   TempDir dir;
   std::ostringstream csv;
   csv << "age,ethnicity,gender,img_name,pixels\n";

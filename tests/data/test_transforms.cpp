@@ -19,7 +19,7 @@ Image gray(int w, int h, std::vector<int> v) {
 std::vector<int> ints(const Image& img) { return std::vector<int>(img.pixels.begin(), img.pixels.end()); }
 }  // namespace
 
-TEST_CASE("horizontal flip reverses each row; twice is the identity", "[data][transforms]") {
+TEST_CASE("horizontal flip reverses each row, twice is the identity", "[data][transforms]") {
   Image img = facet::test::pattern_image(7, 5, 3, 1);
   const Image orig = img;
   flip_horizontal(img);
@@ -56,7 +56,7 @@ TEST_CASE("RGB to YCbCr: JFIF full-range values", "[data][transforms]") {
   CHECK(ints(g) == std::vector<int>{90});
 }
 
-TEST_CASE("scaling to float (C, H, W): unit, min-max, raw; normalization", "[data][transforms]") {
+TEST_CASE("scaling to float (C, H, W): unit, min-max, raw, normalization", "[data][transforms]") {
   Image img(3, 1, 2);
   img.pixels = {10, 0, 20, 51, 30, 255};  // (H, W, C): channel 0 = 10 20 30, channel 1 = 0 51 255
   std::vector<float> out(6);

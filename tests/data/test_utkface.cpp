@@ -133,7 +133,7 @@ TEST_CASE("the UTKFace reader reports every broken name and bad file and never c
   CHECK_THROWS_WITH(read_utkface(dir.file("nope")), Catch::Contains("is not a directory"));
 }
 
-TEST_CASE("byte-identical copies are grouped; conflicting groups are dropped, agreeing ones keep one copy", "[data][utkface]") {
+TEST_CASE("byte-identical copies are grouped, conflicting groups are dropped, agreeing ones keep one copy", "[data][utkface]") {
   TempDir dir;
   using facet::test::write_jpeg_file;
   write_jpeg_file(dir.file("10_0_0_20170101000000001.jpg.chip.jpg"), 16, 16, 3, 1);
