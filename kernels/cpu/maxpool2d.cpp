@@ -6,7 +6,20 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/cpu/pool2x2.h"
+
 namespace facet::cpu {
+
+namespace {
+
+// The BaseCNN case, 2x2 windows with stride 2 and no padding, runs 8 windows at a time with selects
+// (kernels/cpu/pool2x2.h) on the plain values.
+struct Identity {
+  float operator()(float v) const { return v; }
+  detail::v8f operator()(detail::v8f v) const { return v; }
+};
+
+}  // namespace
 
 // out[n,c,p,q] = max_{i,j < k} in[n,c, p*st-pad+i, q*st-pad+j]   (cells outside the input never win)
 // argmax = h*W + w of the first maximum in row-major window order (strict >: ties keep the earlier cell).
@@ -15,11 +28,16 @@ namespace facet::cpu {
 void maxpool2d_forward(float* out, int32_t* argmax, const float* in, const Pool2dDims& d) {
   const int P = d.P(), Q = d.Q();
   const int64_t planes = int64_t(d.N) * d.C;
+  const bool two_by_two = d.k == 2 && d.stride == 2 && d.pad == 0;
 #pragma omp parallel for schedule(static) if (planes * P * Q * d.k * d.k >= (1 << 15))
   for (int64_t nc = 0; nc < planes; ++nc) {
     const float* x = in + nc * d.H * d.W;  // (H,W)
     float* y = out + nc * P * Q;           // (P,Q)
     int32_t* am = argmax + nc * P * Q;     // (P,Q)
+    if (two_by_two) {
+      detail::pool2x2_plane(y, am, x, d.W, P, Q, Identity{});
+      continue;
+    }
     for (int p = 0; p < P; ++p) {
       for (int q = 0; q < Q; ++q) {
         float best = -std::numeric_limits<float>::infinity();

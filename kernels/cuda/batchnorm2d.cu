@@ -20,6 +20,7 @@
 #include <cmath>
 
 #include "kernels/batchnorm2d.h"
+#include "kernels/cuda/batchnorm_stats.h"
 #include "kernels/cuda/kernel_utils.h"
 
 namespace facet::cuda {
@@ -175,10 +176,11 @@ __global__ void bn_backward_input_kernel(float* din, const float* dout, const fl
 
 }  // namespace
 
-void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
-                               const float* in, const float* gamma, const float* beta, int N, int C, int HW,
-                               float momentum, float eps) {
-  const int64_t M = int64_t(N) * HW, total = M * C;
+namespace detail {
+// Kernels 1 and 2 above: mean, rstd and the running statistics (also used by the fused bn_act_pool.cu).
+void batchnorm2d_batch_stats(float* mean, float* rstd, float* running_mean, float* running_var, const float* in,
+                             int N, int C, int HW, float momentum, float eps) {
+  const int64_t M = int64_t(N) * HW;
   if (C <= 0 || M <= 0) return;
   const int G = splits_for(M);
   Workspace partial(size_t(C) * G * 3);  // (C, G, 3) Welford states
@@ -186,6 +188,15 @@ void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* runn
                in, C, HW, M);
   FACET_LAUNCH(bn_stats_final_kernel, grid_for(C), kBlock, 0, stream(), mean, rstd, running_mean, running_var,
                partial.get(), C, G, M, momentum, eps);
+}
+}  // namespace detail
+
+void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                               const float* in, const float* gamma, const float* beta, int N, int C, int HW,
+                               float momentum, float eps) {
+  const int64_t M = int64_t(N) * HW, total = M * C;
+  if (C <= 0 || M <= 0) return;
+  detail::batchnorm2d_batch_stats(mean, rstd, running_mean, running_var, in, N, C, HW, momentum, eps);
   FACET_LAUNCH(bn_normalize_kernel, grid_for(total), kBlock, 0, stream(), out, in, gamma, beta, mean, rstd,
                nullptr, 0.0f, C, HW, total);
 }
