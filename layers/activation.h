@@ -17,6 +17,7 @@ class LeakyReLU : public Module {
   Tensor forward(const Tensor& x) override;
   Shape output_shape(const Shape& in) const override { return in; }
   std::string describe() const override;
+  float alpha() const { return alpha_; }
 
  private:
   float alpha_;

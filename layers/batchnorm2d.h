@@ -14,6 +14,9 @@ class BatchNorm2d : public Module {
   std::vector<NamedTensor> parameters() override { return {{"weight", gamma}, {"bias", beta}}; }
   std::vector<NamedTensor> buffers() override { return {{"running_mean", running_mean}, {"running_var", running_var}}; }
 
+  float momentum() const { return momentum_; }
+  float eps() const { return eps_; }
+
   Tensor gamma, beta;                  // (C) trained
   Tensor running_mean, running_var;    // (C) buffers
 

@@ -10,6 +10,9 @@ class MaxPool2d : public Module {
   Tensor forward(const Tensor& x) override;
   Shape output_shape(const Shape& in) const override;
   std::string describe() const override;
+  int kernel() const { return kernel_; }
+  int stride() const { return stride_; }
+  int pad() const { return pad_; }
 
  private:
   int kernel_, stride_, pad_;

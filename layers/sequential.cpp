@@ -3,6 +3,11 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "layers/activation.h"
+#include "layers/batchnorm2d.h"
+#include "layers/maxpool2d.h"
+#include "tensor/ops.h"
+
 namespace facet {
 
 Shape Flatten::output_shape(const Shape& in) const {
@@ -19,9 +24,34 @@ Sequential& Sequential::add(std::string name, std::unique_ptr<Module> layer) {
   return *this;
 }
 
+bool Sequential::forward_fused(size_t i, const Tensor& x, Tensor& out) {
+  if (!fuse_ || i + 2 >= layers_.size() || x.dim() != 4) return false;
+  auto* bn = dynamic_cast<BatchNorm2d*>(layers_[i].second.get());
+  auto* pool = dynamic_cast<MaxPool2d*>(layers_[i + 2].second.get());
+  if (!bn || !pool) return false;
+  float alpha;
+  if (auto* leaky = dynamic_cast<LeakyReLU*>(layers_[i + 1].second.get()))
+    alpha = leaky->alpha();
+  else if (dynamic_cast<ReLU*>(layers_[i + 1].second.get()))
+    alpha = 0.0f;
+  else
+    return false;
+  out = batchnorm_act_pool(x, bn->gamma, bn->beta, bn->running_mean, bn->running_var, bn->training(),
+                           bn->momentum(), bn->eps(), alpha, pool->kernel(), pool->stride(), pool->pad());
+  return true;
+}
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (auto& [name, layer] : layers_) h = layer->forward(h);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Tensor fused;
+    if (forward_fused(i, h, fused)) {
+      h = fused;
+      i += 2;
+      continue;
+    }
+    h = layers_[i].second->forward(h);
+  }
   return h;
 }
 

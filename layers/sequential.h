@@ -34,10 +34,18 @@ class Sequential : public Module {
   void set_training(bool on) override;
   std::string summary(const Shape& in);  // a table: name, layer, output shape, parameters
   size_t size() const { return layers_.size(); }
+  // forward() runs each BatchNorm2d -> ReLU/LeakyReLU -> MaxPool2d run of layers as one fused op
+  // (batchnorm_act_pool in tensor/ops.h: same values and gradients, far less memory traffic). Off: layer by layer.
+  void set_fusion(bool on) { fuse_ = on; }
+  bool fusion() const { return fuse_; }
   Module& operator[](size_t i) { return *layers_[i].second; }
 
  private:
+  // The fused op for layers i, i+1, i+2 when they are batchnorm -> activation -> maxpool and it applies.
+  bool forward_fused(size_t i, const Tensor& x, Tensor& out);
+
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> layers_;
+  bool fuse_ = true;
 };
 
 }  // namespace facet

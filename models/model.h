@@ -46,6 +46,8 @@ class Model {
   std::vector<NamedTensor> parameters();
   std::vector<NamedTensor> buffers();
   void set_training(bool on);
+  // Batchnorm -> activation -> maxpool runs of the trunk as one fused op (default on; see Sequential).
+  void set_fusion(bool on) { trunk_.set_fusion(on); }
   void to(Device device);
   Device device();  // where the parameters are (the CPU for a model without any)
   std::string summary();  // every layer with its output shape, printed when a model is built

@@ -7,6 +7,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/batchnorm2d.h"
+#include "kernels/bn_act_pool.h"
 #include "kernels/conv2d.h"
 #include "kernels/dropout.h"
 #include "kernels/elementwise.h"
@@ -125,7 +126,8 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
 Tensor maxpool2d(const Tensor& x, int kernel, int stride, int pad) {
   if (x.dim() != 4) shape_error("maxpool2d", "input " + shape_str(x.shape()) + " must be (N,C,H,W)");
   Pool2dDims d{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)), kernel, stride, pad};
-  if (kernel < 1 || stride < 1 || pad < 0 || 2 * pad > kernel || d.P() < 1 || d.Q() < 1)
+  if (kernel < 1 || stride < 1 || pad < 0 || 2 * pad > kernel || d.H + 2 * pad < kernel ||
+      d.W + 2 * pad < kernel)
     shape_error("maxpool2d", "window " + std::to_string(kernel) + ", stride " + std::to_string(stride) + ", pad " +
                                  std::to_string(pad) + " does not fit input " + shape_str(x.shape()));
   int64_t n_out = int64_t(d.N) * d.C * d.P() * d.Q();
@@ -135,6 +137,43 @@ Tensor maxpool2d(const Tensor& x, int kernel, int stride, int pad) {
                reinterpret_cast<const int32_t*>(argmax->data()), d);
   });
   FACET_CALL(x.device(), maxpool2d_forward, out.data(), reinterpret_cast<int32_t*>(argmax->data()), x.data(), d);
+  return out;
+}
+
+// ---- batchnorm -> activation -> maxpool, fused ---------------------------------------------------------------
+
+Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                          Tensor& running_var, bool training, float momentum, float eps, float alpha, int kernel,
+                          int stride, int pad) {
+  const char* op = "batchnorm_act_pool";
+  if (x.dim() != 4) shape_error(op, "input " + shape_str(x.shape()) + " must be (N,C,H,W)");
+  Pool2dDims d{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)), kernel, stride, pad};
+  if (kernel < 1 || stride < 1 || pad < 0 || 2 * pad > kernel || d.H + 2 * pad < kernel ||
+      d.W + 2 * pad < kernel)
+    shape_error(op, "window " + std::to_string(kernel) + ", stride " + std::to_string(stride) + ", pad " +
+                        std::to_string(pad) + " does not fit input " + shape_str(x.shape()));
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&gamma, &beta, &running_mean, &running_var})
+    if (t->defined() && t->numel() != d.C)
+      shape_error(op, "per-channel tensor " + shape_str(t->shape()) + " must hold C=" + std::to_string(d.C) +
+                          " values for input " + shape_str(x.shape()));
+  if (training && int64_t(d.N) * d.H * d.W < 2)
+    shape_error(op, "training needs more than one value per channel, got input " + shape_str(x.shape()));
+  const float* g = gamma.defined() ? gamma.data() : nullptr;
+  const float* b = beta.defined() ? beta.data() : nullptr;
+  Tensor mean = Tensor::empty({d.C}, x.device()), rstd = Tensor::empty({d.C}, x.device());  // (C) saved
+  auto argmax = raw_buffer(size_t(d.N) * d.C * d.P() * d.Q() * sizeof(int32_t), x.device());  // (N,C,P,Q) saved
+  // Eval (running statistics) records no graph, as batchnorm2d's eval does.
+  std::vector<Tensor> parents;
+  if (training) parents = {x, gamma, beta};
+  Tensor out = make_output({d.N, d.C, d.P(), d.Q()}, x.device(), op, parents,
+                           [x, gamma, beta, mean, rstd, argmax, alpha, d](TensorImpl& self) {
+                             FACET_CALL(x.device(), bn_act_pool_backward, grad_of(x), grad_of(gamma), grad_of(beta),
+                                        self.grad->data(), reinterpret_cast<const int32_t*>(argmax->data()),
+                                        x.data(), gamma.defined() ? gamma.data() : nullptr,
+                                        beta.defined() ? beta.data() : nullptr, mean.data(), rstd.data(), alpha, d);
+                           });
+  FACET_CALL(x.device(), bn_act_pool_forward, out.data(), reinterpret_cast<int32_t*>(argmax->data()), mean.data(),
+             rstd.data(), running_mean.data(), running_var.data(), x.data(), g, b, training, momentum, eps, alpha, d);
   return out;
 }
 

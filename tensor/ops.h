@@ -18,6 +18,13 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
 
 Tensor maxpool2d(const Tensor& x, int kernel, int stride, int pad = 0);
 
+// maxpool2d(leaky_relu(batchnorm2d(x), alpha), kernel, stride, pad) as one kernel (kernels/bn_act_pool.h;
+// alpha = 0 is ReLU): the same values and gradients as the three ops, without their two full-size
+// intermediates. In eval (running statistics) it records no graph, as batchnorm2d's eval does.
+Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                          Tensor& running_var, bool training, float momentum, float eps, float alpha, int kernel,
+                          int stride, int pad = 0);
+
 // Inverted dropout with a Philox stream (seed, offset): the same mask on every backend. Identity when
 // !training or p == 0.
 Tensor dropout(const Tensor& x, float p, bool training, uint64_t seed, uint64_t offset);

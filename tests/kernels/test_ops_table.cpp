@@ -80,6 +80,12 @@ const OpCase kCases[] = {
     {.op = "maxpool2d", .N = 2, .C = 1, .H = 5, .W = 8, .window = 3, .stride = 1, .pad = 1, .seed = 3},
     {.op = "maxpool2d", .N = 2, .C = 2, .H = 6, .W = 6, .window = 2, .stride = 2, .small_int = true, .seed = 4},
     {.op = "maxpool2d", .N = 1, .C = 3, .H = 7, .W = 5, .window = 3, .stride = 2, .pad = 1, .small_int = true, .seed = 5},
+    // bn_act_pool: fused batchnorm2d -> leaky ReLU (alpha; 0 = ReLU) -> maxpool2d; odd planes (an unpooled last
+    // row/column), overlapping padded windows (a cell may win two windows), non-affine, eval statistics
+    {.op = "bn_act_pool", .N = 2, .C = 3, .H = 7, .W = 7, .window = 2, .stride = 2, .alpha = 0.1f, .bias = true},
+    {.op = "bn_act_pool", .N = 2, .C = 2, .H = 6, .W = 5, .window = 3, .stride = 2, .pad = 1, .alpha = 0.0f, .bias = true, .seed = 2},
+    {.op = "bn_act_pool", .N = 3, .C = 2, .H = 4, .W = 6, .window = 2, .stride = 2, .alpha = 0.2f, .seed = 3},
+    {.op = "bn_act_pool", .N = 2, .C = 3, .H = 6, .W = 6, .window = 2, .stride = 2, .alpha = 0.1f, .bias = true, .training = false, .seed = 4},
     // dropout
     {.op = "dropout", .N = 1001, .p = 0.3f},
     {.op = "dropout", .N = 77, .p = 0.0f, .seed = 2},
@@ -329,6 +335,88 @@ void run_maxpool2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
     gx.download();
   };
   check_gradients({{"input", &x}}, forward, backward, spec.fd, c.seed + 7, false);
+}
+
+// ---- bn_act_pool (fused batchnorm2d -> leaky ReLU -> maxpool2d) ------------------------------------------------
+
+// Channel c holds the values 0.05 * (k - (M-1)/2), k = 0..M-1, in a seeded order: the channel mean is 0, no two
+// values are closer than 0.05 and none is within 0.025 of the mean. So after normalisation every z with beta = 0
+// is at least gamma * 0.025 * rstd away from the activation's kink, and a finite-difference step (5e-3 in x,
+// gamma or beta) never changes a window's winner nor the side of the kink it is on.
+Vec kink_free_input(int N, int C, int HW, uint64_t seed) {
+  const int M = N * HW;
+  Vec x(std::size_t(N) * C * HW);
+  Rng rng(seed);
+  for (int c = 0; c < C; ++c) {
+    std::vector<int> perm(static_cast<std::size_t>(M));
+    for (int i = 0; i < M; ++i) perm[std::size_t(i)] = i;
+    for (int i = M - 1; i > 0; --i) std::swap(perm[std::size_t(i)], perm[std::size_t(rng.integer(0, i))]);
+    for (int j = 0; j < M; ++j)
+      x[(std::size_t(j / HW) * C + c) * HW + std::size_t(j % HW)] = 0.05f * (float(perm[std::size_t(j)]) - 0.5f * float(M - 1));
+  }
+  return x;
+}
+
+void run_bn_act_pool(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const Pool2dDims d{c.N, c.C, c.H, c.W, c.window, c.stride, c.pad};
+  const int HW = d.H * d.W, C = d.C;
+  const std::size_t n_out = std::size_t(d.N) * C * d.P() * d.Q();
+  const float momentum = 0.1f, eps = 1e-5f, alpha = c.alpha;
+  Vec x = kink_free_input(d.N, C, HW, c.seed);
+  Vec gamma = random_uniform(std::size_t(C), c.seed + 1, 0.8f, 1.2f);
+  Vec beta = random_uniform(std::size_t(C), c.seed + 2, -0.3f, 0.3f);
+  const Vec rmean0 = random_uniform(std::size_t(C), c.seed + 3, -0.2f, 0.2f);
+  const Vec rvar0 = random_uniform(std::size_t(C), c.seed + 4, 0.5f, 1.5f);
+  struct Fwd {
+    Vec out, mean, rstd, rmean, rvar;
+    std::vector<int32_t> argmax;
+  };
+  auto run_forward = [&](bool training) {
+    DeviceArray<float> dx(k, x), dg(k, gamma), db(k, beta), rm(k, rmean0), rv(k, rvar0), dy(k, Vec(n_out));
+    DeviceArray<float> mean(k, Vec(std::size_t(C))), rstd(k, Vec(std::size_t(C)));
+    DeviceArray<int32_t> am(k, std::vector<int32_t>(n_out));
+    k.bn_act_pool_forward(dy.get(), am.get(), mean.get(), rstd.get(), rm.get(), rv.get(), dx.get(),
+                          c.bias ? dg.get() : nullptr, c.bias ? db.get() : nullptr, training, momentum, eps, alpha, d);
+    return Fwd{dy.to_host(), mean.to_host(), rstd.to_host(), rm.to_host(), rv.to_host(), am.to_host()};
+  };
+  // Reference: the three ops in double (batchnorm2d_train/eval, leaky ReLU, first-maximum pooling).
+  const Vec* g = c.bias ? &gamma : nullptr;
+  const Vec* b = c.bias ? &beta : nullptr;
+  const ref::VecD z = c.training ? ref::batchnorm2d_train(x, g, b, d.N, C, HW, eps).out
+                            : ref::batchnorm2d_eval(x, g, b, rmean0, rvar0, d.N, C, HW, eps);
+  Vec y(z.size());  // float, so the pooling reference is ref::maxpool2d_forward itself
+  for (std::size_t i = 0; i < z.size(); ++i) y[i] = float(z[i] > 0.0 ? z[i] : double(alpha) * z[i]);
+  const ref::MaxPool r = ref::maxpool2d_forward(y, d);
+  const Fwd f = run_forward(c.training);
+  CHECK_ALL_CLOSE(f.out, r.out, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(f.argmax, r.argmax, 0.0, 0.0);  // values 0.05 apart: the winners are unambiguous
+  if (!c.training) return;  // eval has no backward (the op refuses to record one)
+  // Batch statistics and running statistics agree bit for bit with the unfused kernel's.
+  {
+    DeviceArray<float> dx(k, x), dg(k, gamma), db(k, beta), rm(k, rmean0), rv(k, rvar0), dy(k, Vec(x.size()));
+    DeviceArray<float> mean(k, Vec(std::size_t(C))), rstd(k, Vec(std::size_t(C)));
+    k.batchnorm2d_forward_train(dy.get(), mean.get(), rstd.get(), rm.get(), rv.get(), dx.get(),
+                                c.bias ? dg.get() : nullptr, c.bias ? db.get() : nullptr, d.N, C, HW, momentum, eps);
+    CHECK_ALL_CLOSE(f.mean, mean.to_host(), 0.0, 0.0);
+    CHECK_ALL_CLOSE(f.rstd, rstd.to_host(), 0.0, 0.0);
+    CHECK_ALL_CLOSE(f.rmean, rm.to_host(), 0.0, 0.0);
+    CHECK_ALL_CLOSE(f.rvar, rv.to_host(), 0.0, 0.0);
+  }
+  // Finite differences at beta = 0, where the input construction keeps every z off the kink.
+  std::fill(beta.begin(), beta.end(), 0.0f);
+  const Fwd f0 = run_forward(true);
+  auto forward = [&] { return run_forward(true).out; };
+  auto backward = [&](const Vec& dout, const Grads& gr) {  // at the unperturbed point: its saved state
+    DeviceArray<float> ddy(k, dout), dx(k, x), dg(k, gamma), db(k, beta), mean(k, f0.mean), rs(k, f0.rstd);
+    DeviceArray<int32_t> am(k, f0.argmax);
+    GradBuffer gx(k, grad_at(gr, 0)), gg(k, grad_at(gr, 1)), gb(k, grad_at(gr, 2));
+    k.bn_act_pool_backward(gx.get(), gg.get(), gb.get(), ddy.get(), am.get(), dx.get(), c.bias ? dg.get() : nullptr,
+                           c.bias ? db.get() : nullptr, mean.get(), rs.get(), alpha, d);
+    gx.download(), gg.download(), gb.download();
+  };
+  std::vector<FdParam> params{{"input", &x}};
+  if (c.bias) params.push_back({"gamma", &gamma}), params.push_back({"beta", &beta});
+  check_gradients(params, forward, backward, spec.fd, c.seed + 7, true);
 }
 
 // ---- dropout ---------------------------------------------------------------------------------------------------
@@ -609,6 +697,7 @@ const OpSpec kSpecs[] = {
     {"linear", run_linear, 1e-5, 1e-5, {1e-2f, 1e-3, 1e-2}},
     {"batchnorm2d", run_batchnorm2d, 1e-5, 1e-5, {5e-3f, 1e-3, 1e-2}},
     {"maxpool2d", run_maxpool2d, 0.0, 0.0, {1e-2f, 1e-3, 1e-2}},
+    {"bn_act_pool", run_bn_act_pool, 1e-5, 1e-5, {5e-3f, 1e-3, 1e-2}},
     {"dropout", run_dropout, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},
     {"relu", run_activation, 0.0, 0.0, {1e-2f, 1e-3, 1e-2}},
     {"leakyrelu", run_activation, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},

@@ -1,0 +1,97 @@
+// The fused batchnorm -> activation -> maxpool op (kernels/bn_act_pool.h) inside a model: a BaseCNN training
+// step with Sequential's fusion on must match the same step layer by layer (fusion off), on the CPU and on the
+// emulated CUDA kernels. Same seed, input and labels, so every difference is floating-point order:
+//   loss                        1e-6, 1e-5   the forward values agree to rounding (measured: equal)
+//   gradients                   1e-6, 1e-3   the BN backward sums run over the windows instead of the cells, and
+//                                            dx is split into two adds; tiny gradients (the conv biases before
+//                                            BN are exactly 0 in theory) differ relatively most
+//   running mean / var          0, 0         the fused op computes the statistics with the same code
+//   eval outputs (no grad)      1e-6, 1e-5   running statistics: rstd in float vs the kernel's double
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/runtime.h"
+#include "models/model.h"
+#include "tensor/ops.h"
+#include "tensor/tensor.h"
+#include "tests/common/check.h"
+
+using namespace facet;
+
+namespace {
+
+struct StepResult {
+  float loss = 0;
+  std::vector<std::vector<float>> grads, buffers, eval_out;
+};
+
+StepResult step(Device device, bool fused, const std::string& activation) {
+  const nlohmann::json config = {{"kind", "basecnn"},          {"channels", 3},   {"size", 16},
+                                 {"conv_channels", {8, 16}}, {"dense", {32, 16}}, {"dropout", 0.0},
+                                 {"activation", activation}};
+  auto model = make_model(config, 5);
+  model->set_fusion(fused);
+  model->to(device);
+  const int B = 3;
+  const Tensor x = Tensor::from_vector(test::random_uniform(size_t(B) * 3 * 16 * 16, 21), {B, 3, 16, 16},
+                                       device);  // (B, 3, 16, 16)
+  std::vector<std::vector<int32_t>> labels;
+  for (const Head& h : model->heads()) labels.push_back({0, 1 % h.outputs, (h.outputs - 1) % h.outputs});
+  StepResult r;
+  model->set_training(true);
+  Tensor loss = model_loss(*model, model->forward(x), labels, {});
+  r.loss = loss.item();
+  loss.backward();
+  for (const auto& p : model->parameters()) r.grads.push_back(p.tensor.grad().to_vector());
+  for (const auto& b : model->buffers()) r.buffers.push_back(b.tensor.to_vector());
+  model->set_training(false);
+  NoGradGuard no_grad;
+  for (const Tensor& out : model->forward(x)) r.eval_out.push_back(out.to_vector());
+  return r;
+}
+
+void check_same(const StepResult& fused, const StepResult& plain) {
+  CHECK_ALL_CLOSE(std::vector<float>{fused.loss}, std::vector<float>{plain.loss}, 1e-6, 1e-5);
+  CHECK(plain.loss > 0.5f);  // untrained heads: a real loss
+  REQUIRE(fused.grads.size() == plain.grads.size());
+  for (size_t i = 0; i < plain.grads.size(); ++i) {
+    INFO("parameter " << i);
+    CHECK_ALL_CLOSE(fused.grads[i], plain.grads[i], 1e-6, 1e-3);
+  }
+  REQUIRE(fused.buffers.size() == plain.buffers.size());
+  for (size_t i = 0; i < plain.buffers.size(); ++i) CHECK_ALL_CLOSE(fused.buffers[i], plain.buffers[i], 0.0, 0.0);
+  REQUIRE(fused.eval_out.size() == plain.eval_out.size());
+  for (size_t i = 0; i < plain.eval_out.size(); ++i)
+    CHECK_ALL_CLOSE(fused.eval_out[i], plain.eval_out[i], 1e-6, 1e-5);
+}
+
+}  // namespace
+
+TEST_CASE("BaseCNN step: fused batchnorm+activation+maxpool equals the layer-by-layer step", "[models][fusion]") {
+  for (const char* act : {"leakyrelu", "relu"}) {
+    INFO("activation " << act);
+    SECTION(std::string("cpu ") + act) { check_same(step(Device::CPU, true, act), step(Device::CPU, false, act)); }
+    SECTION(std::string("emulated cuda ") + act) {
+      cuda::set_emulation_enabled(true);
+      const StepResult fused = step(Device::CUDA, true, act), plain = step(Device::CUDA, false, act);
+      cuda::set_emulation_enabled(false);
+      check_same(fused, plain);
+    }
+  }
+}
+
+TEST_CASE("batchnorm_act_pool: window checks, and no graph in eval (as batchnorm2d)", "[models][fusion]") {
+  Tensor x = Tensor::from_vector(test::random_uniform(2 * 2 * 4 * 4, 3), {2, 2, 4, 4}).set_requires_grad(true);
+  Tensor g = Tensor::full({2}, 1.0f).set_requires_grad(true), b = Tensor::zeros({2}).set_requires_grad(true);
+  Tensor rm = Tensor::zeros({2}), rv = Tensor::full({2}, 1.0f);
+  CHECK_THROWS_WITH(batchnorm_act_pool(x, g, b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 5, 2),
+                    Catch::Contains("batchnorm_act_pool") && Catch::Contains("does not fit input"));
+  CHECK_THROWS_WITH(maxpool2d(x, 5, 2), Catch::Contains("does not fit input"));  // a window wider than the input
+  CHECK_THROWS_WITH(batchnorm_act_pool(x, Tensor::zeros({3}), b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 2, 2),
+                    Catch::Contains("C=2"));
+  CHECK(batchnorm_act_pool(x, g, b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
+  CHECK_FALSE(batchnorm_act_pool(x, g, b, rm, rv, false, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
+  CHECK_FALSE(batchnorm2d(x, g, b, rm, rv, false).requires_grad());  // the unfused eval op alike
+}
