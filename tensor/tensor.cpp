@@ -1,6 +1,8 @@
 // Tensor storage, views and the backward pass. The ops themselves live in tensor/ops.cpp.
 #include "tensor/tensor.h"
 
+#include "tensor/host_cache.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -91,9 +93,7 @@ Storage::Storage(int64_t n, Device device) : n_(n), device_(device) {
   if (n < 0) throw std::invalid_argument("Storage: negative size " + std::to_string(n));
   size_t bytes = size_t(std::max<int64_t>(n, 1)) * sizeof(float);
   if (device == Device::CPU) {
-    bytes = (bytes + 63) / 64 * 64;  // aligned_alloc wants a multiple of the alignment
-    data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!data_) throw std::bad_alloc();
+    data_ = static_cast<float*>(host_alloc(bytes));  // 64-byte aligned, reused blocks (tensor/host_cache.h)
   } else {
 #if defined(FACET_TENSOR_CUDA)
     data_ = static_cast<float*>(cuda::device_alloc(bytes));
@@ -104,7 +104,7 @@ Storage::Storage(int64_t n, Device device) : n_(n), device_(device) {
 }
 
 Storage::~Storage() {
-  if (device_ == Device::CPU) std::free(data_);
+  if (device_ == Device::CPU) host_free(data_, size_t(std::max<int64_t>(n_, 1)) * sizeof(float));
 #if defined(FACET_TENSOR_CUDA)
   else cuda::device_free(data_);
 #endif
