@@ -35,32 +35,38 @@ void run_model(Recorder& rec, int threads) {
       labels.push_back(l);
     }
     const std::string shape = "B=" + std::to_string(B) + " 3x" + std::to_string(size) + "x" + std::to_string(size);
-    Row train;
-    train.section = "model";
-    train.name = tag + " train step";
-    train.shape = shape;
-    train.threads = threads;
-    train.items = B;
-    train.note = "fwd+loss+bwd+Adam";
-    if (device != Device::CPU) train.impl = device_name(device);
-    model->set_training(true);
-    rec.time(train, [&] {
-      adam->zero_grad();
-      std::vector<Tensor> out = model->forward(x);
-      Tensor loss = model_loss(*model, out, labels, {});
-      loss.backward();
-      adam->step();
-      synchronize(device);
-    });
-    Row infer = train;
-    infer.name = tag + " inference";
-    infer.note = "eval mode, no graph";
-    model->set_training(false);
-    rec.time(infer, [&] {
-      NoGradGuard guard;
-      std::vector<Tensor> out = model->forward(x);
-      synchronize(device);
-    });
+    // Fused (the default: batchnorm -> LeakyReLU -> maxpool as one op, kernels/bn_act_pool.h), then layer by
+    // layer, so the gain of the fusion is measured in the same run.
+    for (bool fused : {false, true}) {
+      model->set_fusion(fused);
+      const std::string suffix = fused ? "" : ", layer by layer";
+      Row train;
+      train.section = "model";
+      train.name = tag + " train step" + suffix;
+      train.shape = shape;
+      train.threads = threads;
+      train.items = B;
+      train.note = fused ? "fwd+loss+bwd+Adam" : "fwd+loss+bwd+Adam, BN/act/pool unfused";
+      if (device != Device::CPU) train.impl = device_name(device);
+      model->set_training(true);
+      rec.time(train, [&] {
+        adam->zero_grad();
+        std::vector<Tensor> out = model->forward(x);
+        Tensor loss = model_loss(*model, out, labels, {});
+        loss.backward();
+        adam->step();
+        synchronize(device);
+      });
+      Row infer = train;
+      infer.name = tag + " inference" + suffix;
+      infer.note = fused ? "eval mode, no graph" : "eval mode, no graph, BN/act/pool unfused";
+      model->set_training(false);
+      rec.time(infer, [&] {
+        NoGradGuard guard;
+        std::vector<Tensor> out = model->forward(x);
+        synchronize(device);
+      });
+    }
   }
 }
 
