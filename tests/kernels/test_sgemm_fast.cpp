@@ -115,7 +115,7 @@ TEST_CASE("fast sgemm applies alpha and beta like BLAS (beta == 0 overwrites NaN
       }
 }
 
-TEST_CASE("fast sgemm: K == 0 scales C by beta; empty M or N leaves C alone", "[sgemm][fast]") {
+TEST_CASE("fast sgemm: K == 0 scales C by beta, empty M or N leaves C alone", "[sgemm][fast]") {
   for (const GemmKernel* k : kernels_here()) {
     CHECK(check_case(k, false, false, {5, 6, 0}, 1.0f, 0.5f, 1, 7));
     CHECK(check_case(k, true, true, {5, 6, 0}, 1.0f, 0.0f, 1, 8));

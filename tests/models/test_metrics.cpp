@@ -48,7 +48,7 @@ TEST_CASE("the confusion matrix has rows = truth, columns = prediction and an un
   CHECK(text.find("3 30+") != std::string::npos);
 }
 
-TEST_CASE("samples without a true label are left out; a perfect run scores 1", "[metrics]") {
+TEST_CASE("samples without a true label are left out, a perfect run scores 1", "[metrics]") {
   Metrics m({gender()});
   m.add({{0, -1, 1, 1}}, {{0, 1, 1, 1}});
   CHECK(m.attribute(0).n == 3);

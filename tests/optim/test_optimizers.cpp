@@ -144,7 +144,7 @@ TEST_CASE("AdamW's decay is decoupled: it equals Adam without decay applied to (
   CHECK(std::fabs(a[1] - l2[1]) > 0.02);  // -2.2232 vs -2.2509 (in double): the two decays really differ
 }
 
-TEST_CASE("optimizers skip parameters without a gradient; Adam counts steps per parameter", "[optim]") {
+TEST_CASE("optimizers skip parameters without a gradient, Adam counts steps per parameter", "[optim]") {
   Tensor a = param(kW0), b = param({2.0f, 3.0f});
   Adam opt({{"a", a}, {"b", b}}, {.lr = 0.1f});
   set_grads({{"a", a}}, {kG1});  // b gets no gradient
@@ -160,7 +160,7 @@ TEST_CASE("optimizers skip parameters without a gradient; Adam counts steps per 
   CHECK(opt.step_count() == 2);
 }
 
-TEST_CASE("zero_grad drops every gradient; learning rate get/set", "[optim]") {
+TEST_CASE("zero_grad drops every gradient, learning rate get/set", "[optim]") {
   Tensor w = param(kW0);
   Sgd opt({{"w", w}}, {.lr = 0.1f});
   set_grads(opt.parameters(), {kG1});

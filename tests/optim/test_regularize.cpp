@@ -75,7 +75,7 @@ TEST_CASE("max-norm rescales each output unit's fan-in above the limit, weights 
   CHECK_THROWS_WITH(apply_max_norm({{"fc.weight", fc}}, 0.0f), Catch::Contains("max_norm"));
 }
 
-TEST_CASE("clip_grad_norm: global norm over all gradients, returned; scaled only above the limit",
+TEST_CASE("clip_grad_norm: global norm over all gradients, returned, scaled only above the limit",
           "[optim][clip]") {
   // Gradients (3, 4) and (12): global norm sqrt(9 + 16 + 144) = 13.
   Tensor a = param({0.0f, 0.0f}), b = param({0.0f}), untouched = param({1.0f});
