@@ -235,6 +235,34 @@ std::string scores_text(const std::vector<nlohmann::json>& tests) {
   return out;
 }
 
+// The PyTorch peer's result on the same run directory (bench/peer/torch_train.py writes torch_peer.json), as a
+// table row of its own, with facet minus peer per task; empty when the peer has not been run there.
+std::string peer_row(const std::string& run, int64_t train_faces) {
+  const auto peer = read_json(run + "/torch_peer.json");
+  const auto ours = read_json(run + "/summary.json");
+  if (!peer.is_object() || !peer.contains("test")) return "";
+  std::string scores, gaps;
+  for (const auto& [task, acc] : peer["test"].items()) {
+    if (!scores.empty()) scores += ", ";
+    scores += task + " **" + pct(acc.get<double>()) + "**";
+    if (task == "age" && peer.contains("test_age_one_off"))
+      scores += " (one-off " + pct(peer["test_age_one_off"].get<double>()) + ")";
+    if (ours.is_object() && ours.contains("test"))
+      for (const auto& a : ours["test"]["attributes"])
+        if (a.value("name", std::string()) == task) {
+          char b[48];
+          std::snprintf(b, sizeof b, "%s%s %+.2f", gaps.empty() ? "" : ", ", task.c_str(),
+                        100.0 * (a.value("accuracy", 0.0) - acc.get<double>()));
+          gaps += b;
+        }
+  }
+  return "| PyTorch peer, same split and recipe (`bench/peer/torch_train.py`, PyTorch " +
+         peer.value("torch", std::string("?")) + ", " + std::to_string(peer.value("threads", 0)) + " thread(s), seed " +
+         std::to_string(peer.value("seed", 0)) + ") | " + scores + " | facet minus peer (points): " + gaps + " | " +
+         std::to_string(peer.value("epochs", 0)) + " (" + std::to_string(peer.value("best_epoch", 0)) + ") | " +
+         std::to_string(train_faces) + " | " + minutes(peer.value("train_seconds", 0.0)) + " |\n";
+}
+
 std::string today() {
   std::time_t t = std::time(nullptr);
   char b[32];
@@ -375,6 +403,7 @@ void add_repro_commands(CLI::App& app) {
       body += "| " + label + " | " + scores_text(tests) + " | " + c.theirs + " | " + std::to_string(epochs_run) +
               (c.folds > 0 ? "" : " (" + std::to_string(best) + ")") + " | " + std::to_string(train_faces) + " | " +
               minutes(train_s) + " |\n";
+      body += peer_row(runs.front(), train_faces);
       if (!split_how.empty()) details += "  - " + split_how + "\n";
     }
     if (a->dry_run) return;
