@@ -1,6 +1,6 @@
 // Every CPU kernel on BaseCNN's shapes (batch B, input side 64 and 128): conv2d forward/backward per layer,
-// batchnorm (train forward, backward, eval), LeakyReLU, max-pool 2x2 and dropout on each conv layer's output,
-// the dense layers (features->256->128) and softmax-CE on the three heads.
+// batchnorm (train forward, backward, eval), LeakyReLU, max-pool 2x2, the three fused, and dropout on each conv
+// layer's output, the dense layers (features->256->128) and softmax-CE on the three heads.
 // bytes = compulsory traffic (inputs read once, outputs written once, += outputs read and written), so GB/s
 // against the triad roof says how close a memory-bound kernel is to its limit; GFLOP/s against the FMA
 // probe does the same for the conv and dense kernels.
@@ -12,6 +12,7 @@
 #include "bench/bench_util.h"
 #include "kernels/activation.h"
 #include "kernels/batchnorm2d.h"
+#include "kernels/bn_act_pool.h"
 #include "kernels/conv2d.h"
 #include "kernels/cpu/conv2d_reference.h"
 #include "kernels/dropout.h"
@@ -102,6 +103,16 @@ void pointwise_layer(Recorder& rec, const ConvLayer& l, int size, int B, int thr
              [&] { cpu::maxpool2d_forward(y.data(), argmax.data(), x.data(), pd); });
     rec.time(make_row(tag + " maxpool2 bwd", shape, threads, 0, 8.0 * pn + 8.0 * n),
              [&] { cpu::maxpool2d_backward(dx.data(), dy.data(), argmax.data(), pd); });
+    // The three above fused (kernels/bn_act_pool.h): compulsory bytes = x read twice (statistics, then the
+    // windows) + out and argmax written; backward = dout and argmax read, x read twice, dx read and written.
+    rec.time(make_row(tag + " bn+leaky+pool fused fwd train", shape, threads, 0, 8.0 * n + 8.0 * pn), [&] {
+      cpu::bn_act_pool_forward(y.data(), argmax.data(), mean.data(), rstd.data(), rmean.data(), rvar.data(), x.data(),
+                               gamma.data(), beta.data(), true, 0.1f, 1e-5f, 0.01f, pd);
+    });
+    rec.time(make_row(tag + " bn+leaky+pool fused bwd", shape, threads, 0, 8.0 * pn + 16.0 * n), [&] {
+      cpu::bn_act_pool_backward(dx.data(), dgamma.data(), dbeta.data(), dy.data(), argmax.data(), x.data(),
+                                gamma.data(), beta.data(), mean.data(), rstd.data(), 0.01f, pd);
+    });
   }
 }
 
