@@ -36,7 +36,7 @@ TEST_CASE("host cache: a freed large block is handed out again for the same size
   CHECK(host_cache_stats().cached_bytes == 0);
 }
 
-TEST_CASE("host cache: never holds more than its limit; 0 turns it off", "[tensor][host_cache]") {
+TEST_CASE("host cache: never holds more than its limit, 0 turns it off", "[tensor][host_cache]") {
   const std::size_t old_limit = host_cache_limit(), big = 1 << 20;
   host_cache_release();
   host_cache_set_limit(big + big / 2);
