@@ -5,10 +5,9 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 
 #include "kernels/cpu/batchnorm_stats.h"
-#include "kernels/cpu/pool2x2.h"
+#include "kernels/cpu/pool_plane.h"
 
 namespace facet::cpu {
 namespace {
@@ -37,39 +36,6 @@ ChannelMap channel_map(const float* mean, const float* rstd, const float* gamma,
   return {mean[c], (gamma ? gamma[c] : 1.0f) * rstd[c], beta ? beta[c] : 0.0f, alpha};
 }
 
-// v replaces the window's best so far when larger, or when it is the first NaN (NaNs propagate).
-inline void take(float v, int32_t at, float& best, int32_t& best_at) {
-  if (best_at < 0 || v > best || (std::isnan(v) && !std::isnan(best))) {
-    best = v;
-    best_at = at;
-  }
-}
-
-// One (H,W) plane -> (P,Q) pooled activations and their winners.
-void pool_plane(float* y, int32_t* am, const float* x, const ChannelMap& f, const Pool2dDims& d) {
-  const int P = d.P(), Q = d.Q();
-  if (d.k == 2 && d.stride == 2 && d.pad == 0) {  // BaseCNN's case: 8 windows at a time (kernels/cpu/pool2x2.h)
-    detail::pool2x2_plane(y, am, x, d.W, P, Q, f);
-    return;
-  }
-  for (int p = 0; p < P; ++p)
-    for (int q = 0; q < Q; ++q) {
-      float best = -std::numeric_limits<float>::infinity();
-      int32_t best_at = -1;
-      for (int i = 0; i < d.k; ++i) {
-        const int h = p * d.stride - d.pad + i;
-        if (h < 0 || h >= d.H) continue;
-        for (int j = 0; j < d.k; ++j) {
-          const int w = q * d.stride - d.pad + j;
-          if (w < 0 || w >= d.W) continue;
-          take(f.y(x[h * d.W + w]), h * d.W + w, best, best_at);
-        }
-      }
-      y[p * Q + q] = best;
-      am[p * Q + q] = best_at;
-    }
-}
-
 }  // namespace
 
 // Training: batch statistics of channel c (the same code as batchnorm2d_forward_train, so mean, rstd and the
@@ -93,7 +59,7 @@ void bn_act_pool_forward(float* out, int32_t* argmax, float* mean, float* rstd, 
     const ChannelMap f{m, (gamma ? gamma[c] : 1.0f) * r, beta ? beta[c] : 0.0f, alpha};
     for (int n = 0; n < d.N; ++n) {
       const int64_t plane = int64_t(n) * d.C + c;
-      pool_plane(out + plane * PQ, argmax + plane * PQ, in + plane * HW, f, d);
+      detail::pool_plane(out + plane * PQ, argmax + plane * PQ, in + plane * HW, d, f);
     }
   }
 }

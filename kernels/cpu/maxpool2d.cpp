@@ -2,18 +2,15 @@
 // results are deterministic and backward needs no atomics (a plane's gradient is written by one thread).
 #include "kernels/maxpool2d.h"
 
-#include <cmath>
 #include <cstdint>
-#include <limits>
 
-#include "kernels/cpu/pool2x2.h"
+#include "kernels/cpu/pool_plane.h"
 
 namespace facet::cpu {
 
 namespace {
 
-// The BaseCNN case, 2x2 windows with stride 2 and no padding, runs 8 windows at a time with selects
-// (kernels/cpu/pool2x2.h) on the plain values.
+// The plain values (kernels/cpu/pool_plane.h: 2x2/2 windows run 8 at a time with selects).
 struct Identity {
   float operator()(float v) const { return v; }
   detail::v8f operator()(detail::v8f v) const { return v; }
@@ -28,37 +25,12 @@ struct Identity {
 void maxpool2d_forward(float* out, int32_t* argmax, const float* in, const Pool2dDims& d) {
   const int P = d.P(), Q = d.Q();
   const int64_t planes = int64_t(d.N) * d.C;
-  const bool two_by_two = d.k == 2 && d.stride == 2 && d.pad == 0;
 #pragma omp parallel for schedule(static) if (planes * P * Q * d.k * d.k >= (1 << 15))
   for (int64_t nc = 0; nc < planes; ++nc) {
     const float* x = in + nc * d.H * d.W;  // (H,W)
     float* y = out + nc * P * Q;           // (P,Q)
     int32_t* am = argmax + nc * P * Q;     // (P,Q)
-    if (two_by_two) {
-      detail::pool2x2_plane(y, am, x, d.W, P, Q, Identity{});
-      continue;
-    }
-    for (int p = 0; p < P; ++p) {
-      for (int q = 0; q < Q; ++q) {
-        float best = -std::numeric_limits<float>::infinity();
-        int32_t best_at = -1;
-        for (int i = 0; i < d.k; ++i) {
-          const int h = p * d.stride - d.pad + i;
-          if (h < 0 || h >= d.H) continue;
-          for (int j = 0; j < d.k; ++j) {
-            const int w = q * d.stride - d.pad + j;
-            if (w < 0 || w >= d.W) continue;
-            const float v = x[h * d.W + w];
-            if (best_at < 0 || v > best || (std::isnan(v) && !std::isnan(best))) {
-              best = v;
-              best_at = h * d.W + w;
-            }
-          }
-        }
-        y[p * Q + q] = best;
-        am[p * Q + q] = best_at;
-      }
-    }
+    detail::pool_plane(y, am, x, d, Identity{});
   }
 }
 

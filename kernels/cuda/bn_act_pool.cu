@@ -14,6 +14,7 @@
 #include "kernels/bn_act_pool.h"
 #include "kernels/cuda/batchnorm_stats.h"
 #include "kernels/cuda/kernel_utils.h"
+#include "kernels/cuda/pool_window.h"
 
 namespace facet::cuda {
 
@@ -28,6 +29,7 @@ struct ChannelMap {
     return v > 0.0f ? v : alpha * v + 0.0f;
   }
   __device__ float slope(float x) const { return z(x) > 0.0f ? 1.0f : alpha; }
+  __device__ float operator()(float x) const { return y(x); }
 };
 
 __device__ __forceinline__ ChannelMap channel_map(const float* mean, const float* rstd, const float* gamma,
@@ -54,22 +56,9 @@ __global__ void bn_act_pool_forward_kernel(float* out, int32_t* argmax, const fl
     const int q = int(o % Q), p = int(o / Q % P);
     const int64_t plane = o / (int64_t(P) * Q);  // n*C + c
     const ChannelMap f = channel_map(mean, rstd, gamma, beta, alpha, int(plane % d.C));
-    const float* x = in + plane * d.H * d.W;  // (H,W)
-    float best = -INFINITY;
-    int32_t best_at = -1;
-    for (int i = 0; i < d.k; ++i) {
-      const int h = p * d.stride - d.pad + i;
-      if (h < 0 || h >= d.H) continue;
-      for (int j = 0; j < d.k; ++j) {
-        const int w = q * d.stride - d.pad + j;
-        if (w < 0 || w >= d.W) continue;
-        const float v = f.y(x[h * d.W + w]);
-        if (best_at < 0 || v > best || (v != v && best == best)) {  // v != v: v is NaN
-          best = v;
-          best_at = h * d.W + w;
-        }
-      }
-    }
+    float best;
+    int32_t best_at;
+    pool_window(in + plane * d.H * d.W, p, q, d, f, best, best_at);
     out[o] = best;
     argmax[o] = best_at;
   }
@@ -121,14 +110,6 @@ __global__ void bn_act_pool_final_kernel(float* sums, float* dgamma, float* dbet
   if (dgamma) dgamma[c] += sgxhat;
 }
 
-// Windows containing row h: p*st - pad <= h < p*st - pad + k, i.e. p in [ceil((h+pad-k+1)/st), (h+pad)/st].
-__device__ __forceinline__ void windows_of(int h, int pad, int k, int st, int P, int& lo, int& hi) {
-  const int top = h + pad - k + 1;
-  lo = top <= 0 ? 0 : (top + st - 1) / st;
-  hi = (h + pad) / st;
-  if (hi > P - 1) hi = P - 1;
-}
-
 // One thread per input cell: dx += a * (G_cell - sum g / M - xhat * sum(g xhat) / M).
 __global__ void bn_act_pool_input_kernel(float* din, const float* dout, const int32_t* argmax, const float* in,
                                          const float* gamma, const float* beta, const float* mean,
@@ -144,8 +125,8 @@ __global__ void bn_act_pool_input_kernel(float* din, const float* dout, const in
     const float* dy = dout + plane * P * Q;
     const int32_t* am = argmax + plane * P * Q;
     int p_lo, p_hi, q_lo, q_hi;
-    windows_of(h, d.pad, d.k, d.stride, P, p_lo, p_hi);
-    windows_of(w, d.pad, d.k, d.stride, Q, q_lo, q_hi);
+    window_range(h, d.pad, d.k, d.stride, P, p_lo, p_hi);
+    window_range(w, d.pad, d.k, d.stride, Q, q_lo, q_hi);
     const float xv = in[i];
     float won = 0.0f;
     for (int p = p_lo; p <= p_hi; ++p)

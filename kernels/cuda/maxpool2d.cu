@@ -9,11 +9,16 @@
 #include <cmath>
 
 #include "kernels/cuda/kernel_utils.h"
+#include "kernels/cuda/pool_window.h"
 #include "kernels/maxpool2d.h"
 
 namespace facet::cuda {
 
 namespace {
+struct Identity {
+  __device__ float operator()(float v) const { return v; }
+};
+
 // out = max over the window, argmax = h*W + w of the first maximum (a NaN wins); one thread per output.
 __global__ void maxpool2d_forward_kernel(float* out, int32_t* argmax, const float* in, Pool2dDims d) {
   const int P = d.P(), Q = d.Q();
@@ -21,33 +26,12 @@ __global__ void maxpool2d_forward_kernel(float* out, int32_t* argmax, const floa
   for (int64_t o = global_index(); o < total; o += grid_stride()) {
     const int q = int(o % Q), p = int(o / Q % P);
     const int64_t plane = o / (int64_t(P) * Q);  // n*C + c
-    const float* x = in + plane * d.H * d.W;     // (H,W)
-    float best = -INFINITY;
-    int32_t best_at = -1;
-    for (int i = 0; i < d.k; ++i) {
-      const int h = p * d.stride - d.pad + i;
-      if (h < 0 || h >= d.H) continue;
-      for (int j = 0; j < d.k; ++j) {
-        const int w = q * d.stride - d.pad + j;
-        if (w < 0 || w >= d.W) continue;
-        const float v = x[h * d.W + w];
-        if (best_at < 0 || v > best || (v != v && best == best)) {  // v != v: v is NaN
-          best = v;
-          best_at = h * d.W + w;
-        }
-      }
-    }
+    float best;
+    int32_t best_at;
+    pool_window(in + plane * d.H * d.W, p, q, d, Identity{}, best, best_at);
     out[o] = best;
     argmax[o] = best_at;
   }
-}
-
-// Windows containing row h: p*st - pad <= h < p*st - pad + k, i.e. p in [ceil((h+pad-k+1)/st), (h+pad)/st].
-__device__ __forceinline__ void window_range(int h, int pad, int k, int st, int P, int& lo, int& hi) {
-  const int top = h + pad - k + 1;
-  lo = top <= 0 ? 0 : (top + st - 1) / st;
-  hi = (h + pad) / st;
-  if (hi > P - 1) hi = P - 1;
 }
 
 // din[h,w] += sum of dout[p,q] over the windows (p,q) whose argmax is (h,w); one thread per input cell.

@@ -1,8 +1,9 @@
-// 2x2 max-pooling with stride 2 and no padding over one (H,W) plane, with argmax, for maxpool2d.cpp and the fused
-// bn_act_pool.cpp (internal to kernels/cpu). The pooled value is max over the window of f(x) for a pointwise f
-// (identity, or batch-norm + activation), and the winner rule is maxpool2d.h's: cells in row-major window order,
-// a later cell wins only when strictly larger, or when it is the first NaN.
+// Max-pooling of one (H,W) plane into (P,Q) with argmax, for maxpool2d.cpp and the fused bn_act_pool.cpp
+// (internal to kernels/cpu). The pooled value is max over the window of f(x) for a pointwise f (identity, or
+// batch-norm + activation), and the winner rule is maxpool2d.h's: cells in row-major window order, a later cell
+// wins only when strictly larger, or when it is the first NaN; padding cells never win.
 //
+// pool_plane: any window; 2x2 with stride 2 and no padding (BaseCNN's) goes to pool2x2_plane:
 // Which cell wins is data-dependent: written with branches, about half the comparisons are mispredicted and
 // cost more than the window's arithmetic. So eight windows at a time are computed with selects in 8-wide GCC
 // vectors (vector_size(32): AVX2 registers with -march=native, pairs of SSE registers otherwise): the even and
@@ -10,6 +11,9 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <limits>
+
+#include "kernels/dims.h"
 
 namespace facet::cpu::detail {
 
@@ -67,6 +71,34 @@ void pool2x2_plane(float* y /* (P,Q) */, int32_t* am /* (P,Q) */, const float* x
       ap[q] = row + 2 * q + off;
     }
   }
+}
+
+// Any window (k, stride, pad): scanned cell by cell; a window with no input cell gives -inf and argmax -1.
+template <class F>
+void pool_plane(float* y /* (P,Q) */, int32_t* am /* (P,Q) */, const float* x /* (H,W) */, const Pool2dDims& d,
+                const F& f) {
+  const int P = d.P(), Q = d.Q();
+  if (d.k == 2 && d.stride == 2 && d.pad == 0) {
+    pool2x2_plane(y, am, x, d.W, P, Q, f);
+    return;
+  }
+  for (int p = 0; p < P; ++p)
+    for (int q = 0; q < Q; ++q) {
+      float best = -std::numeric_limits<float>::infinity();
+      int32_t best_at = -1;
+      for (int i = 0; i < d.k; ++i) {
+        const int h = p * d.stride - d.pad + i;
+        if (h < 0 || h >= d.H) continue;
+        for (int j = 0; j < d.k; ++j) {
+          const int w = q * d.stride - d.pad + j;
+          if (w < 0 || w >= d.W) continue;
+          const float v = f(x[h * d.W + w]);
+          if (best_at < 0 || v > best || (v != v && best == best)) best = v, best_at = h * d.W + w;
+        }
+      }
+      y[p * Q + q] = best;
+      am[p * Q + q] = best_at;
+    }
 }
 
 }  // namespace facet::cpu::detail
