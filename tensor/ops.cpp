@@ -52,6 +52,30 @@ Tensor make_output(const Shape& shape, Device device, const char* op, std::vecto
 // The gradient buffer of a parent if it wants one, else null (kernels skip null gradients).
 float* grad_of(const Tensor& t) { return wants_grad(t) ? t.impl()->grad_data() : nullptr; }
 
+// Checks shared by batchnorm2d, maxpool2d and their fused form (one wording for all three).
+void check_per_channel(const char* op, const Tensor& x, int C, std::initializer_list<const Tensor*> tensors) {
+  for (const Tensor* t : tensors)
+    if (t->defined() && t->numel() != C)
+      shape_error(op, "per-channel tensor " + shape_str(t->shape()) + " must hold C=" + std::to_string(C) +
+                          " values for input " + shape_str(x.shape()));
+}
+
+void check_batch_statistics(const char* op, const Tensor& x, int64_t values_per_channel) {
+  if (values_per_channel < 2)
+    shape_error(op, "training needs more than one value per channel, got input " + shape_str(x.shape()));
+}
+
+// The pooling geometry of an (N,C,H,W) input, refused when the window does not fit it.
+Pool2dDims pool_dims(const char* op, const Tensor& x, int kernel, int stride, int pad) {
+  if (x.dim() != 4) shape_error(op, "input " + shape_str(x.shape()) + " must be (N,C,H,W)");
+  Pool2dDims d{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)), kernel, stride, pad};
+  if (kernel < 1 || stride < 1 || pad < 0 || 2 * pad > kernel || d.H + 2 * pad < kernel ||
+      d.W + 2 * pad < kernel)
+    shape_error(op, "window " + std::to_string(kernel) + ", stride " + std::to_string(stride) + ", pad " +
+                        std::to_string(pad) + " does not fit input " + shape_str(x.shape()));
+  return d;
+}
+
 // Saved non-float state (argmax, masks, targets) lives in a Storage sized in floats (4 bytes each).
 std::shared_ptr<Storage> raw_buffer(size_t bytes, Device device) {
   return std::make_shared<Storage>(int64_t((bytes + 3) / 4), device);
@@ -96,10 +120,7 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
                    Tensor& running_var, bool training, float momentum, float eps) {
   if (x.dim() != 4 && x.dim() != 2) shape_error("batchnorm2d", "input " + shape_str(x.shape()) + " must be (N,C,H,W) or (N,C)");
   int N = int(x.size(0)), C = int(x.size(1)), HW = int(x.numel() / (int64_t(N) * C));
-  for (const Tensor* t : std::initializer_list<const Tensor*>{&gamma, &beta, &running_mean, &running_var})
-    if (t->defined() && (t->numel() != C))
-      shape_error("batchnorm2d", "per-channel tensor " + shape_str(t->shape()) + " must hold C=" + std::to_string(C) +
-                                     " values for input " + shape_str(x.shape()));
+  check_per_channel("batchnorm2d", x, C, {&gamma, &beta, &running_mean, &running_var});
   const float* g = gamma.defined() ? gamma.data() : nullptr;
   const float* b = beta.defined() ? beta.data() : nullptr;
   if (!training) {
@@ -108,7 +129,7 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
                N, C, HW, eps);
     return out;
   }
-  if (int64_t(N) * HW < 2) shape_error("batchnorm2d", "training needs more than one value per channel, got input " + shape_str(x.shape()));
+  check_batch_statistics("batchnorm2d", x, int64_t(N) * HW);
   Tensor mean = Tensor::empty({C}, x.device()), rstd = Tensor::empty({C}, x.device());  // saved for backward
   Tensor out = make_output(x.shape(), x.device(), "batchnorm2d", {x, gamma, beta},
                            [x, gamma, beta, mean, rstd, N, C, HW](TensorImpl& self) {
@@ -124,12 +145,7 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
 // ---- maxpool2d -------------------------------------------------------------------------------------------
 
 Tensor maxpool2d(const Tensor& x, int kernel, int stride, int pad) {
-  if (x.dim() != 4) shape_error("maxpool2d", "input " + shape_str(x.shape()) + " must be (N,C,H,W)");
-  Pool2dDims d{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)), kernel, stride, pad};
-  if (kernel < 1 || stride < 1 || pad < 0 || 2 * pad > kernel || d.H + 2 * pad < kernel ||
-      d.W + 2 * pad < kernel)
-    shape_error("maxpool2d", "window " + std::to_string(kernel) + ", stride " + std::to_string(stride) + ", pad " +
-                                 std::to_string(pad) + " does not fit input " + shape_str(x.shape()));
+  const Pool2dDims d = pool_dims("maxpool2d", x, kernel, stride, pad);
   int64_t n_out = int64_t(d.N) * d.C * d.P() * d.Q();
   auto argmax = raw_buffer(size_t(n_out) * sizeof(int32_t), x.device());  // (N,C,P,Q) saved
   Tensor out = make_output({d.N, d.C, d.P(), d.Q()}, x.device(), "maxpool2d", {x}, [x, argmax, d](TensorImpl& self) {
@@ -146,18 +162,9 @@ Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& be
                           Tensor& running_var, bool training, float momentum, float eps, float alpha, int kernel,
                           int stride, int pad) {
   const char* op = "batchnorm_act_pool";
-  if (x.dim() != 4) shape_error(op, "input " + shape_str(x.shape()) + " must be (N,C,H,W)");
-  Pool2dDims d{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)), kernel, stride, pad};
-  if (kernel < 1 || stride < 1 || pad < 0 || 2 * pad > kernel || d.H + 2 * pad < kernel ||
-      d.W + 2 * pad < kernel)
-    shape_error(op, "window " + std::to_string(kernel) + ", stride " + std::to_string(stride) + ", pad " +
-                        std::to_string(pad) + " does not fit input " + shape_str(x.shape()));
-  for (const Tensor* t : std::initializer_list<const Tensor*>{&gamma, &beta, &running_mean, &running_var})
-    if (t->defined() && t->numel() != d.C)
-      shape_error(op, "per-channel tensor " + shape_str(t->shape()) + " must hold C=" + std::to_string(d.C) +
-                          " values for input " + shape_str(x.shape()));
-  if (training && int64_t(d.N) * d.H * d.W < 2)
-    shape_error(op, "training needs more than one value per channel, got input " + shape_str(x.shape()));
+  const Pool2dDims d = pool_dims(op, x, kernel, stride, pad);
+  check_per_channel(op, x, d.C, {&gamma, &beta, &running_mean, &running_var});
+  if (training) check_batch_statistics(op, x, int64_t(d.N) * d.H * d.W);
   const float* g = gamma.defined() ? gamma.data() : nullptr;
   const float* b = beta.defined() ? beta.data() : nullptr;
   Tensor mean = Tensor::empty({d.C}, x.device()), rstd = Tensor::empty({d.C}, x.device());  // (C) saved

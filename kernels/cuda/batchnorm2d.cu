@@ -189,6 +189,13 @@ void batchnorm2d_batch_stats(float* mean, float* rstd, float* running_mean, floa
   FACET_LAUNCH(bn_stats_final_kernel, grid_for(C), kBlock, 0, stream(), mean, rstd, running_mean, running_var,
                partial.get(), C, G, M, momentum, eps);
 }
+
+int batchnorm2d_splits(int64_t values_per_channel) { return splits_for(values_per_channel); }
+
+// Kernel of backward step 2 above: sums (C, 2) from partial (C, G, 2) in order, added into dbeta/dgamma.
+void batchnorm2d_backward_sums(float* sums, float* dgamma, float* dbeta, const float* partial, int C, int G) {
+  FACET_LAUNCH(bn_backward_final_kernel, grid_for(C), kBlock, 0, stream(), sums, dgamma, dbeta, partial, C, G);
+}
 }  // namespace detail
 
 void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
@@ -218,8 +225,7 @@ void batchnorm2d_backward(float* din, float* dgamma, float* dbeta, const float* 
   Workspace sums(size_t(C) * 2);         // (C, 2)
   FACET_LAUNCH(bn_backward_partial_kernel, dim3(unsigned(G), unsigned(C)), kBlock, 0, stream(), partial.get(),
                dout, in, mean, rstd, C, HW, M);
-  FACET_LAUNCH(bn_backward_final_kernel, grid_for(C), kBlock, 0, stream(), sums.get(), dgamma, dbeta,
-               partial.get(), C, G);
+  detail::batchnorm2d_backward_sums(sums.get(), dgamma, dbeta, partial.get(), C, G);
   if (din)
     FACET_LAUNCH(bn_backward_input_kernel, grid_for(total), kBlock, 0, stream(), din, dout, in, gamma, mean,
                  rstd, sums.get(), C, HW, M, total);

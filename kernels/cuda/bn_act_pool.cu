@@ -5,7 +5,8 @@
 //             eval: mean = running_mean, rstd = 1/sqrt(running_var + eps) (one thread per channel first).
 //   backward  1. grid (G, C): block (g, c) sums g = dout * act'(z at the winner) and g * xhat over split g of
 //                channel c's windows (block_sum) -> partial (C, G, 2);
-//             2. one thread per channel adds the G partials in order -> sums, dbeta += sum g, dgamma += ...;
+//             2. one thread per channel adds the G partials in order -> sums, dbeta += sum g, dgamma += ...
+//                (batchnorm2d.cu's own step 2, which sums dy and dy*xhat the same way);
 //             3. one thread per input cell: G_cell = the g of the windows it won, gathered in increasing (p, q)
 //                as maxpool2d.cu's backward, then dx += a * (G_cell - sum g / M - xhat * sum(g xhat) / M).
 // Every sum has a fixed order and nothing is scattered: deterministic, no atomics.
@@ -94,22 +95,6 @@ __global__ void bn_act_pool_partial_kernel(float* partial /* (C, G, 2) */, const
   }
 }
 
-// Thread c: sums[c] = (sum g, sum g xhat) over the partials in order; dbeta/dgamma accumulate them.
-__global__ void bn_act_pool_final_kernel(float* sums, float* dgamma, float* dbeta, const float* partial, int C,
-                                         int G) {
-  const int64_t c = global_index();
-  if (c >= C) return;
-  float sg = 0.0f, sgxhat = 0.0f;
-  for (int g = 0; g < G; ++g) {
-    sg += partial[(c * G + g) * 2];
-    sgxhat += partial[(c * G + g) * 2 + 1];
-  }
-  sums[c * 2] = sg;
-  sums[c * 2 + 1] = sgxhat;
-  if (dbeta) dbeta[c] += sg;
-  if (dgamma) dgamma[c] += sgxhat;
-}
-
 // One thread per input cell: dx += a * (G_cell - sum g / M - xhat * sum(g xhat) / M).
 __global__ void bn_act_pool_input_kernel(float* din, const float* dout, const int32_t* argmax, const float* in,
                                          const float* gamma, const float* beta, const float* mean,
@@ -138,12 +123,6 @@ __global__ void bn_act_pool_input_kernel(float* din, const float* dout, const in
   }
 }
 
-// Splits per channel for the backward sums: about 16 windows per thread of a block, at most 64.
-int splits_for(int64_t windows) {
-  const int64_t g = (windows + 16 * kBlock - 1) / (16 * kBlock);
-  return int(g < 1 ? 1 : (g > 64 ? 64 : g));
-}
-
 }  // namespace
 
 void bn_act_pool_forward(float* out, int32_t* argmax, float* mean, float* rstd, float* running_mean,
@@ -164,13 +143,12 @@ void bn_act_pool_backward(float* din, float* dgamma, float* dbeta, const float* 
                           const float* in, const float* gamma, const float* beta, const float* mean,
                           const float* rstd, float alpha, const Pool2dDims& d) {
   if ((!din && !dgamma && !dbeta) || d.C <= 0 || d.N <= 0) return;
-  const int G = splits_for(int64_t(d.N) * d.P() * d.Q());
+  const int G = detail::batchnorm2d_splits(int64_t(d.N) * d.P() * d.Q());  // windows per channel
   Workspace partial(size_t(d.C) * G * 2);  // (C, G, 2): sum g, sum g*xhat
   Workspace sums(size_t(d.C) * 2);         // (C, 2)
   FACET_LAUNCH(bn_act_pool_partial_kernel, dim3(unsigned(G), unsigned(d.C)), kBlock, 0, stream(), partial.get(),
                dout, argmax, in, gamma, beta, mean, rstd, alpha, d);
-  FACET_LAUNCH(bn_act_pool_final_kernel, grid_for(d.C), kBlock, 0, stream(), sums.get(), dgamma, dbeta,
-               partial.get(), d.C, G);
+  detail::batchnorm2d_backward_sums(sums.get(), dgamma, dbeta, partial.get(), d.C, G);
   const int64_t total = int64_t(d.N) * d.C * d.H * d.W;
   if (din)
     FACET_LAUNCH(bn_act_pool_input_kernel, grid_for(total), kBlock, 0, stream(), din, dout, argmax, in, gamma, beta,
