@@ -1,11 +1,12 @@
 #include "tensor/host_cache.h"
 
 #include <cstdlib>
+#include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <new>
-#include <string>
-#include <vector>
+#include <set>
 
 namespace facet {
 namespace {
@@ -18,17 +19,63 @@ std::size_t default_limit() {
   return std::size_t(2) << 30;
 }
 
+struct Block {
+  void* ptr;
+  std::size_t bytes;
+};
+using Lru = std::list<Block>;
+
 struct Cache {
   std::mutex mutex;
-  std::map<std::size_t, std::vector<void*>> free;  // exact size -> free blocks
+  Lru lru;  // every free block, least recently freed at the front
+  // exact size -> that size's free blocks (their nodes in lru), in the order they were freed. lru's front is
+  // always the front of its size's deque, so both ends are O(1) to take.
+  std::map<std::size_t, std::deque<Lru::iterator>> free;
   HostCacheStats stats;
   std::size_t limit = default_limit();
+  // Against thrashing: sizes a miss gave back, and how long the cache has gone without a miss.
+  std::set<std::size_t> traded;
+  std::size_t hit_streak = 0, live_blocks = 0;
+
+  void push(void* p, std::size_t bytes) {  // may throw std::bad_alloc (a list node); then nothing changed
+    Lru::iterator node = lru.insert(lru.end(), Block{p, bytes});
+    try {
+      free[bytes].push_back(node);
+    } catch (...) {
+      lru.erase(node);
+      throw;
+    }
+    stats.cached_bytes += bytes;
+  }
+
+  void* take(std::size_t bytes) {  // the most recently freed block of exactly this size, or null
+    auto it = free.find(bytes);
+    if (it == free.end()) return nullptr;
+    Lru::iterator node = it->second.back();
+    it->second.pop_back();
+    if (it->second.empty()) free.erase(it);
+    void* p = node->ptr;
+    lru.erase(node);
+    stats.cached_bytes -= bytes;
+    return p;
+  }
+
+  std::size_t release_oldest() {  // gives the least recently freed block back to the system; returns its size
+    const Block b = lru.front();
+    auto it = free.find(b.bytes);
+    it->second.pop_front();
+    if (it->second.empty()) free.erase(it);
+    lru.pop_front();
+    std::free(b.ptr);
+    stats.cached_bytes -= b.bytes;
+    stats.released += b.bytes;
+    return b.bytes;
+  }
 
   void release_locked() {
-    for (auto& [bytes, blocks] : free)
-      for (void* p : blocks) std::free(p);
-    free.clear();
-    stats.cached_bytes = 0;
+    while (!lru.empty()) release_oldest();
+    traded.clear();
+    hit_streak = 0;
   }
 };
 
@@ -43,21 +90,39 @@ Cache& cache() {
 
 void* host_alloc(std::size_t bytes) {
   bytes = (bytes + kAlign - 1) / kAlign * kAlign;  // aligned_alloc wants a multiple of the alignment
-  if (bytes >= kMinCached) {
-    Cache& c = cache();
-    std::lock_guard<std::mutex> lock(c.mutex);
-    auto it = c.free.find(bytes);
-    if (it != c.free.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
-      c.stats.cached_bytes -= bytes;
-      ++c.stats.hits;
-      return p;
+  if (bytes < kMinCached) {
+    void* p = std::aligned_alloc(kAlign, bytes);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  if (void* p = c.take(bytes)) {
+    ++c.stats.hits;
+    ++c.live_blocks;
+    // A whole cycle's worth of hits in a row (as many as there are large blocks): what earlier trades taught is
+    // stale, so later misses trade again (e.g. on going back to an earlier input size).
+    if (++c.hit_streak >= c.live_blocks + c.lru.size()) c.traded.clear();
+    return p;
+  }
+  ++c.stats.misses;
+  c.hit_streak = 0;
+  if (c.traded.erase(bytes)) {
+    // A size given back by an earlier trade is wanted again: the loop uses more sizes at once than the trade
+    // assumed. Map a new block and keep the rest, so that the next cycle finds all its sizes cached.
+  } else {
+    // Idle memory is traded for the new block instead of being added to: give back at least as many bytes of
+    // other sizes, least recently freed first. A steady loop never gets here after its first step.
+    std::size_t given = 0;
+    while (given < bytes && !c.lru.empty()) {
+      const std::size_t b = c.release_oldest();
+      given += b;
+      c.traded.insert(b);
     }
-    ++c.stats.misses;
   }
   void* p = std::aligned_alloc(kAlign, bytes);
   if (!p) throw std::bad_alloc();
+  ++c.live_blocks;
   return p;
 }
 
@@ -67,10 +132,14 @@ void host_free(void* ptr, std::size_t bytes) {
   if (bytes >= kMinCached) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mutex);
+    --c.live_blocks;
     if (c.stats.cached_bytes + bytes <= c.limit) {
-      c.free[bytes].push_back(ptr);
-      c.stats.cached_bytes += bytes;
-      return;
+      try {
+        c.push(ptr, bytes);
+        return;
+      } catch (const std::bad_alloc&) {
+        // no room for the bookkeeping: free the block instead
+      }
     }
   }
   std::free(ptr);
@@ -92,7 +161,7 @@ void host_cache_set_limit(std::size_t bytes) {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   c.limit = bytes;
-  if (c.stats.cached_bytes > bytes) c.release_locked();
+  while (c.stats.cached_bytes > bytes) c.release_oldest();
 }
 
 void host_cache_release() {

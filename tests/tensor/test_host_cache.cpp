@@ -1,9 +1,13 @@
 // tensor/host_cache.h: large host blocks are reused by exact size, small ones are not cached, the limit holds,
-// and tensors built on reused blocks behave like fresh ones (a reused block is not zeroed: Tensor::zeros must
-// still give zeros).
+// tensors built on reused blocks behave like fresh ones (a reused block is not zeroed: Tensor::zeros must
+// still give zeros), a miss trades idle blocks of other sizes (oldest first) for the new one, and a steady loop
+// settles into hits that give nothing back.
 #include <catch2/catch.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "tensor/host_cache.h"
 #include "tensor/tensor.h"
@@ -61,4 +65,144 @@ TEST_CASE("host cache: tensors on reused blocks start as asked (zeros are zeros)
   Tensor z = Tensor::zeros({n});
   CHECK(host_cache_stats().hits == hits + 1);  // it got the block the 7s were in
   for (float v : z.to_vector()) REQUIRE(v == 0.0f);
+}
+
+namespace {
+constexpr std::size_t kMiB = std::size_t(1) << 20;
+}
+
+TEST_CASE("host cache: a steady loop of the same sizes hits and gives nothing back", "[tensor][host_cache]") {
+  host_cache_release();
+  const std::vector<std::size_t> sizes = {kMiB, 2 * kMiB, 3 * kMiB, 3 * kMiB};
+  auto step = [&] {
+    std::vector<void*> live;
+    for (std::size_t b : sizes) live.push_back(host_alloc(b));
+    for (std::size_t i = 0; i < sizes.size(); ++i) host_free(live[i], sizes[i]);
+  };
+  step();  // the first step maps everything; nothing was cached, so nothing is given back
+  const HostCacheStats first = host_cache_stats();
+  CHECK(first.cached_bytes == 9 * kMiB);
+  for (int i = 0; i < 5; ++i) step();
+  const HostCacheStats after = host_cache_stats();
+  CHECK(after.hits == first.hits + 5 * sizes.size());
+  CHECK(after.misses == first.misses);
+  CHECK(after.released == first.released);
+  CHECK(after.cached_bytes == 9 * kMiB);
+  host_cache_release();
+}
+
+TEST_CASE("host cache: a loop that frees one size before asking for another settles into hits",
+          "[tensor][host_cache]") {
+  // Trading alone would thrash here: every step's second allocation would give back the first one's block and
+  // every step's first allocation would give back the second one's. The cache learns that both sizes are used.
+  host_cache_release();
+  auto step = [] {
+    void* a = host_alloc(kMiB);
+    host_free(a, kMiB);
+    void* b = host_alloc(2 * kMiB);
+    host_free(b, 2 * kMiB);
+  };
+  for (int i = 0; i < 3; ++i) step();
+  const HostCacheStats settled = host_cache_stats();
+  CHECK(settled.cached_bytes == 3 * kMiB);
+  for (int i = 0; i < 10; ++i) step();
+  const HostCacheStats after = host_cache_stats();
+  CHECK(after.misses == settled.misses);
+  CHECK(after.hits == settled.hits + 20);
+  CHECK(after.released == settled.released);
+  host_cache_release();
+}
+
+TEST_CASE("host cache: a miss gives back blocks of other sizes, oldest freed first, at least the bytes asked",
+          "[tensor][host_cache]") {
+  host_cache_release();
+  void* x1 = host_alloc(kMiB);
+  void* x2 = host_alloc(2 * kMiB);
+  void* x3 = host_alloc(3 * kMiB);
+  void* x4 = host_alloc(kMiB);
+  host_free(x2, 2 * kMiB);  // oldest
+  host_free(x1, kMiB);
+  host_free(x3, 3 * kMiB);
+  host_free(x4, kMiB);  // newest
+  const HostCacheStats before = host_cache_stats();
+  REQUIRE(before.cached_bytes == 7 * kMiB);
+
+  // 2.5 MiB is not cached: x2 (2 MiB) is not enough, x1 (1 MiB) makes 3 MiB; x3 and x4 stay.
+  const std::size_t ask = 2 * kMiB + kMiB / 2;
+  void* y = host_alloc(ask);
+  HostCacheStats s = host_cache_stats();
+  CHECK(s.misses == before.misses + 1);
+  CHECK(s.released == before.released + 3 * kMiB);
+  CHECK(s.cached_bytes == 4 * kMiB);
+  void* z = host_alloc(kMiB);  // of the 1 MiB blocks, x4 is left: x1 went with x2
+  CHECK(z == x4);
+  void* w = host_alloc(3 * kMiB);
+  CHECK(w == x3);
+  CHECK(host_cache_stats().cached_bytes == 0);
+  CHECK(host_cache_stats().hits == before.hits + 2);
+
+  // Asking for less than the oldest block gives back just that one.
+  host_free(w, 3 * kMiB);  // oldest
+  host_free(z, kMiB);
+  const std::size_t released = host_cache_stats().released;
+  void* v = host_alloc(kMiB / 2);
+  CHECK(host_cache_stats().released == released + 3 * kMiB);
+  CHECK(host_cache_stats().cached_bytes == kMiB);
+  host_free(v, kMiB / 2);
+  host_free(y, ask);
+  host_cache_release();
+}
+
+TEST_CASE("host cache: after a shape change settles, changing back trades again", "[tensor][host_cache]") {
+  host_cache_release();
+  auto loop = [](std::size_t bytes, int steps) {
+    for (int i = 0; i < steps; ++i) host_free(host_alloc(bytes), bytes);
+  };
+  loop(4 * kMiB, 10);  // first shape
+  const std::size_t r0 = host_cache_stats().released;
+  loop(6 * kMiB, 100);  // second shape: its first miss trades the first shape's block
+  CHECK(host_cache_stats().released == r0 + 4 * kMiB);
+  CHECK(host_cache_stats().cached_bytes == 6 * kMiB);
+  loop(4 * kMiB, 10);  // back again: the second shape's block goes, the footprint stays at one block
+  CHECK(host_cache_stats().released == r0 + 10 * kMiB);
+  CHECK(host_cache_stats().cached_bytes == 4 * kMiB);
+  host_cache_release();
+}
+
+TEST_CASE("host cache: a mixed sequence never holds more than the limit, lowering it drops the oldest",
+          "[tensor][host_cache]") {
+  const std::size_t old_limit = host_cache_limit();
+  host_cache_release();
+  const std::size_t limit = 5 * kMiB;
+  host_cache_set_limit(limit);
+  std::vector<std::pair<void*, std::size_t>> live;
+  std::uint32_t rng = 12345;
+  for (int i = 0; i < 2000; ++i) {
+    rng = rng * 1664525u + 1013904223u;
+    if (live.empty() || (rng >> 16) % 3 != 0) {
+      const std::size_t bytes = (1 + (rng >> 8) % 8) * (kMiB / 4);  // 256 KiB .. 2 MiB, 8 sizes
+      live.emplace_back(host_alloc(bytes), bytes);
+    }
+    if (live.size() > 6 || (rng >> 20) % 2 == 0) {
+      const std::size_t k = (rng >> 4) % live.size();
+      host_free(live[k].first, live[k].second);
+      live.erase(live.begin() + std::ptrdiff_t(k));
+    }
+    REQUIRE(host_cache_stats().cached_bytes <= limit);
+  }
+  for (auto& [p, bytes] : live) host_free(p, bytes);
+  CHECK(host_cache_stats().cached_bytes <= limit);
+
+  host_cache_release();
+  void* a = host_alloc(kMiB);
+  void* b = host_alloc(2 * kMiB);
+  host_free(a, kMiB);  // older
+  host_free(b, 2 * kMiB);
+  host_cache_set_limit(2 * kMiB);
+  CHECK(host_cache_stats().cached_bytes == 2 * kMiB);
+  void* c = host_alloc(2 * kMiB);
+  CHECK(c == b);
+  host_free(c, 2 * kMiB);
+  host_cache_set_limit(old_limit);
+  host_cache_release();
 }
