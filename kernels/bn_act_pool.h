@@ -12,6 +12,11 @@
 // where G is the sum of g over the windows that cell won (0 for most cells). Backward is for training
 // statistics. Compared with the three ops it never writes the two full-size intermediates z and y, nor their
 // gradients: the memory traffic of the cycle drops to reading x twice and writing dx once.
+//
+// bn_act_pool_apply is the forward with mean and rstd already known: training after conv2d_forward_bn_stats
+// (kernels/conv2d.h) computed the batch statistics in the convolution's epilogue (x is then read once), or
+// inference after batchnorm was folded into the convolution (mean, rstd, gamma, beta all null: 0, 1, 1, 0, so
+// out = max-pool of act(x)). Its backward is bn_act_pool_backward with the same mean and rstd.
 #pragma once
 #include <cstdint>
 
@@ -27,7 +32,11 @@
   void bn_act_pool_backward(float* din /* (N,C,H,W) */, float* dgamma /* (C) */, float* dbeta /* (C) */,    \
                             const float* dout /* (N,C,P,Q) */, const int32_t* argmax, const float* in,       \
                             const float* gamma, const float* beta, const float* mean, const float* rstd,     \
-                            float alpha, const Pool2dDims& d);
+                            float alpha, const Pool2dDims& d);                                            \
+  void bn_act_pool_apply(float* out /* (N,C,P,Q) */, int32_t* argmax /* (N,C,P,Q) saved */,                 \
+                         const float* in /* (N,C,H,W) */, const float* mean /* (C) or null */,               \
+                         const float* rstd /* (C) or null */, const float* gamma /* (C) or null */,          \
+                         const float* beta /* (C) or null */, float alpha, const Pool2dDims& d);
 
 namespace facet {
 namespace cpu { FACET_BN_ACT_POOL_API }

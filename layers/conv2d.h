@@ -12,6 +12,8 @@ class Conv2d : public Module {
   Shape output_shape(const Shape& in) const override;
   std::string describe() const override;
   std::vector<NamedTensor> parameters() override;
+  int stride() const { return stride_; }
+  int pad() const { return pad_; }
 
   Tensor weight;  // (out, in, k, k)
   Tensor bias;    // (out) or undefined

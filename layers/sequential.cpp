@@ -5,6 +5,7 @@
 
 #include "layers/activation.h"
 #include "layers/batchnorm2d.h"
+#include "layers/conv2d.h"
 #include "layers/maxpool2d.h"
 #include "tensor/ops.h"
 
@@ -24,33 +25,51 @@ Sequential& Sequential::add(std::string name, std::unique_ptr<Module> layer) {
   return *this;
 }
 
-bool Sequential::forward_fused(size_t i, const Tensor& x, Tensor& out) {
-  if (!fuse_ || i + 2 >= layers_.size() || x.dim() != 4) return false;
-  auto* bn = dynamic_cast<BatchNorm2d*>(layers_[i].second.get());
-  auto* pool = dynamic_cast<MaxPool2d*>(layers_[i + 2].second.get());
-  if (!bn || !pool) return false;
-  float alpha;
-  if (auto* leaky = dynamic_cast<LeakyReLU*>(layers_[i + 1].second.get()))
+namespace {
+
+// The slope of a ReLU (0) or LeakyReLU layer, or false when m is neither.
+bool activation_slope(Module* m, float& alpha) {
+  if (auto* leaky = dynamic_cast<LeakyReLU*>(m)) {
     alpha = leaky->alpha();
-  else if (dynamic_cast<ReLU*>(layers_[i + 1].second.get()))
-    alpha = 0.0f;
-  else
-    return false;
+    return true;
+  }
+  alpha = 0.0f;
+  return dynamic_cast<ReLU*>(m) != nullptr;
+}
+
+}  // namespace
+
+size_t Sequential::forward_fused(size_t i, const Tensor& x, Tensor& out) {
+  if (fusion_ == Fusion::none || x.dim() != 4) return 0;
+  auto layer = [&](size_t j) { return j < layers_.size() ? layers_[j].second.get() : nullptr; };
+  auto* conv = fusion_ == Fusion::conv_bn_act_pool ? dynamic_cast<Conv2d*>(layer(i)) : nullptr;
+  const size_t b = conv ? i + 1 : i;  // where the batchnorm -> activation -> pool run starts
+  auto* bn = dynamic_cast<BatchNorm2d*>(layer(b));
+  auto* pool = dynamic_cast<MaxPool2d*>(layer(b + 2));
+  float alpha;
+  if (!bn || !pool || !layer(b + 1) || !activation_slope(layer(b + 1), alpha)) return 0;
+  if (conv) {
+    out = conv_bn_act_pool(x, conv->weight, conv->bias, conv->stride(), conv->pad(), bn->gamma, bn->beta,
+                           bn->running_mean, bn->running_var, bn->training(), bn->momentum(), bn->eps(), alpha,
+                           pool->kernel(), pool->stride(), pool->pad());
+    return 4;
+  }
   out = batchnorm_act_pool(x, bn->gamma, bn->beta, bn->running_mean, bn->running_var, bn->training(),
                            bn->momentum(), bn->eps(), alpha, pool->kernel(), pool->stride(), pool->pad());
-  return true;
+  return 3;
 }
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  for (size_t i = 0; i < layers_.size();) {
     Tensor fused;
-    if (forward_fused(i, h, fused)) {
+    if (const size_t n = forward_fused(i, h, fused)) {
       h = fused;
-      i += 2;
+      i += n;
       continue;
     }
     h = layers_[i].second->forward(h);
+    ++i;
   }
   return h;
 }

@@ -34,18 +34,26 @@ class Sequential : public Module {
   void set_training(bool on) override;
   std::string summary(const Shape& in);  // a table: name, layer, output shape, parameters
   size_t size() const { return layers_.size(); }
-  // forward() runs each BatchNorm2d -> ReLU/LeakyReLU -> MaxPool2d run of layers as one fused op
-  // (batchnorm_act_pool in tensor/ops.h: same values and gradients, far less memory traffic). Off: layer by layer.
-  void set_fusion(bool on) { fuse_ = on; }
-  bool fusion() const { return fuse_; }
+  // What forward() fuses (same values and gradients as layer by layer, far less memory traffic):
+  //   conv_bn_act_pool  each Conv2d -> BatchNorm2d -> ReLU/LeakyReLU -> MaxPool2d run as conv_bn_act_pool
+  //                     (tensor/ops.h: batch statistics in the conv's epilogue; batchnorm folded into the conv
+  //                     in eval), and a BatchNorm2d -> activation -> MaxPool2d run without a conv before it as
+  //                     batchnorm_act_pool (the default);
+  //   bn_act_pool       only the latter;
+  //   none              layer by layer.
+  enum class Fusion { none, bn_act_pool, conv_bn_act_pool };
+  void set_fusion(Fusion f) { fusion_ = f; }
+  void set_fusion(bool on) { fusion_ = on ? Fusion::conv_bn_act_pool : Fusion::none; }
+  Fusion fusion() const { return fusion_; }
   Module& operator[](size_t i) { return *layers_[i].second; }
 
  private:
-  // The fused op for layers i, i+1, i+2 when they are batchnorm -> activation -> maxpool and it applies.
-  bool forward_fused(size_t i, const Tensor& x, Tensor& out);
+  // The fused op starting at layer i when the layers from i on are a fusable run; returns how many layers it
+  // covered (0: none, run layer i alone).
+  size_t forward_fused(size_t i, const Tensor& x, Tensor& out);
 
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> layers_;
-  bool fuse_ = true;
+  Fusion fusion_ = Fusion::conv_bn_act_pool;
 };
 
 }  // namespace facet

@@ -46,8 +46,10 @@ class Model {
   std::vector<NamedTensor> parameters();
   std::vector<NamedTensor> buffers();
   void set_training(bool on);
-  // Batchnorm -> activation -> maxpool runs of the trunk as one fused op (default on; see Sequential).
+  // Conv -> batchnorm -> activation -> maxpool runs of the trunk as fused ops (default: the whole cycle; see
+  // Sequential::Fusion). set_fusion(false) runs layer by layer.
   void set_fusion(bool on) { trunk_.set_fusion(on); }
+  void set_fusion(Sequential::Fusion f) { trunk_.set_fusion(f); }
   void to(Device device);
   Device device();  // where the parameters are (the CPU for a model without any)
   std::string summary();  // every layer with its output shape, printed when a model is built

@@ -53,26 +53,26 @@ Tensor make_output(const Shape& shape, Device device, const char* op, std::vecto
 float* grad_of(const Tensor& t) { return wants_grad(t) ? t.impl()->grad_data() : nullptr; }
 
 // Checks shared by batchnorm2d, maxpool2d and their fused form (one wording for all three).
-void check_per_channel(const char* op, const Tensor& x, int C, std::initializer_list<const Tensor*> tensors) {
+void check_per_channel(const char* op, const Shape& x, int C, std::initializer_list<const Tensor*> tensors) {
   for (const Tensor* t : tensors)
     if (t->defined() && t->numel() != C)
       shape_error(op, "per-channel tensor " + shape_str(t->shape()) + " must hold C=" + std::to_string(C) +
-                          " values for input " + shape_str(x.shape()));
+                          " values for input " + shape_str(x));
 }
 
-void check_batch_statistics(const char* op, const Tensor& x, int64_t values_per_channel) {
+void check_batch_statistics(const char* op, const Shape& x, int64_t values_per_channel) {
   if (values_per_channel < 2)
-    shape_error(op, "training needs more than one value per channel, got input " + shape_str(x.shape()));
+    shape_error(op, "training needs more than one value per channel, got input " + shape_str(x));
 }
 
 // The pooling geometry of an (N,C,H,W) input, refused when the window does not fit it.
-Pool2dDims pool_dims(const char* op, const Tensor& x, int kernel, int stride, int pad) {
-  if (x.dim() != 4) shape_error(op, "input " + shape_str(x.shape()) + " must be (N,C,H,W)");
-  Pool2dDims d{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)), kernel, stride, pad};
+Pool2dDims pool_dims(const char* op, const Shape& x, int kernel, int stride, int pad) {
+  if (x.size() != 4) shape_error(op, "input " + shape_str(x) + " must be (N,C,H,W)");
+  Pool2dDims d{int(x[0]), int(x[1]), int(x[2]), int(x[3]), kernel, stride, pad};
   if (kernel < 1 || stride < 1 || pad < 0 || 2 * pad > kernel || d.H + 2 * pad < kernel ||
       d.W + 2 * pad < kernel)
     shape_error(op, "window " + std::to_string(kernel) + ", stride " + std::to_string(stride) + ", pad " +
-                        std::to_string(pad) + " does not fit input " + shape_str(x.shape()));
+                        std::to_string(pad) + " does not fit input " + shape_str(x));
   return d;
 }
 
@@ -93,24 +93,41 @@ std::shared_ptr<Storage> ints_on(const std::vector<int32_t>& v, Device device) {
 
 // ---- conv2d ----------------------------------------------------------------------------------------------
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int pad) {
+namespace {
+
+// The convolution geometry of x (N,C,H,W) * weight (K,C,R,S) [+ bias (K)], refused when the shapes disagree.
+Conv2dDims conv_dims(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int pad) {
   if (x.dim() != 4 || weight.dim() != 4 || x.size(1) != weight.size(1))
-    shape_error("conv2d", "input " + shape_str(x.shape()) + " (N,C,H,W) and weight " + shape_str(weight.shape()) +
-                              " (K,C,R,S) must be 4-D with the same C");
+    shape_error(op, "input " + shape_str(x.shape()) + " (N,C,H,W) and weight " + shape_str(weight.shape()) +
+                        " (K,C,R,S) must be 4-D with the same C");
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
-    shape_error("conv2d", "bias " + shape_str(bias.shape()) + " must be (K,) for weight " + shape_str(weight.shape()));
-  same_device("conv2d", x, weight);
+    shape_error(op, "bias " + shape_str(bias.shape()) + " must be (K,) for weight " + shape_str(weight.shape()));
+  same_device(op, x, weight);
   Conv2dDims d{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)),
                int(weight.size(0)), int(weight.size(2)), int(weight.size(3)), stride, pad};
   if (stride < 1 || pad < 0 || d.P() < 1 || d.Q() < 1)
-    shape_error("conv2d", "kernel " + shape_str(weight.shape()) + " with stride " + std::to_string(stride) +
-                              ", pad " + std::to_string(pad) + " does not fit input " + shape_str(x.shape()));
-  Tensor out = make_output({d.N, d.K, d.P(), d.Q()}, x.device(), "conv2d", {x, weight, bias},
-                           [x, weight, bias, d](TensorImpl& self) {
-                             FACET_CALL(x.device(), conv2d_backward, grad_of(x), grad_of(weight), grad_of(bias),
-                                        self.grad->data(), x.data(), weight.data(), d);
-                           });
-  FACET_CALL(x.device(), conv2d_forward, out.data(), x.data(), weight.data(), bias.defined() ? bias.data() : nullptr, d);
+    shape_error(op, "kernel " + shape_str(weight.shape()) + " with stride " + std::to_string(stride) + ", pad " +
+                        std::to_string(pad) + " does not fit input " + shape_str(x.shape()));
+  return d;
+}
+
+// The conv2d node: conv2d's backward into x, weight and bias.
+Tensor conv_output(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dDims& d) {
+  return make_output({d.N, d.K, d.P(), d.Q()}, x.device(), "conv2d", {x, weight, bias},
+                     [x, weight, bias, d](TensorImpl& self) {
+                       FACET_CALL(x.device(), conv2d_backward, grad_of(x), grad_of(weight), grad_of(bias),
+                                  self.grad->data(), x.data(), weight.data(), d);
+                     });
+}
+
+const float* data_or_null(const Tensor& t) { return t.defined() ? t.data() : nullptr; }
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int pad) {
+  const Conv2dDims d = conv_dims("conv2d", x, weight, bias, stride, pad);
+  Tensor out = conv_output(x, weight, bias, d);
+  FACET_CALL(x.device(), conv2d_forward, out.data(), x.data(), weight.data(), data_or_null(bias), d);
   return out;
 }
 
@@ -120,7 +137,7 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
                    Tensor& running_var, bool training, float momentum, float eps) {
   if (x.dim() != 4 && x.dim() != 2) shape_error("batchnorm2d", "input " + shape_str(x.shape()) + " must be (N,C,H,W) or (N,C)");
   int N = int(x.size(0)), C = int(x.size(1)), HW = int(x.numel() / (int64_t(N) * C));
-  check_per_channel("batchnorm2d", x, C, {&gamma, &beta, &running_mean, &running_var});
+  check_per_channel("batchnorm2d", x.shape(), C, {&gamma, &beta, &running_mean, &running_var});
   const float* g = gamma.defined() ? gamma.data() : nullptr;
   const float* b = beta.defined() ? beta.data() : nullptr;
   if (!training) {
@@ -129,7 +146,7 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
                N, C, HW, eps);
     return out;
   }
-  check_batch_statistics("batchnorm2d", x, int64_t(N) * HW);
+  check_batch_statistics("batchnorm2d", x.shape(), int64_t(N) * HW);
   Tensor mean = Tensor::empty({C}, x.device()), rstd = Tensor::empty({C}, x.device());  // saved for backward
   Tensor out = make_output(x.shape(), x.device(), "batchnorm2d", {x, gamma, beta},
                            [x, gamma, beta, mean, rstd, N, C, HW](TensorImpl& self) {
@@ -145,7 +162,7 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
 // ---- maxpool2d -------------------------------------------------------------------------------------------
 
 Tensor maxpool2d(const Tensor& x, int kernel, int stride, int pad) {
-  const Pool2dDims d = pool_dims("maxpool2d", x, kernel, stride, pad);
+  const Pool2dDims d = pool_dims("maxpool2d", x.shape(), kernel, stride, pad);
   int64_t n_out = int64_t(d.N) * d.C * d.P() * d.Q();
   auto argmax = raw_buffer(size_t(n_out) * sizeof(int32_t), x.device());  // (N,C,P,Q) saved
   Tensor out = make_output({d.N, d.C, d.P(), d.Q()}, x.device(), "maxpool2d", {x}, [x, argmax, d](TensorImpl& self) {
@@ -162,9 +179,9 @@ Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& be
                           Tensor& running_var, bool training, float momentum, float eps, float alpha, int kernel,
                           int stride, int pad) {
   const char* op = "batchnorm_act_pool";
-  const Pool2dDims d = pool_dims(op, x, kernel, stride, pad);
-  check_per_channel(op, x, d.C, {&gamma, &beta, &running_mean, &running_var});
-  if (training) check_batch_statistics(op, x, int64_t(d.N) * d.H * d.W);
+  const Pool2dDims d = pool_dims(op, x.shape(), kernel, stride, pad);
+  check_per_channel(op, x.shape(), d.C, {&gamma, &beta, &running_mean, &running_var});
+  if (training) check_batch_statistics(op, x.shape(), int64_t(d.N) * d.H * d.W);
   const float* g = gamma.defined() ? gamma.data() : nullptr;
   const float* b = beta.defined() ? beta.data() : nullptr;
   Tensor mean = Tensor::empty({d.C}, x.device()), rstd = Tensor::empty({d.C}, x.device());  // (C) saved
@@ -181,6 +198,48 @@ Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& be
                            });
   FACET_CALL(x.device(), bn_act_pool_forward, out.data(), reinterpret_cast<int32_t*>(argmax->data()), mean.data(),
              rstd.data(), running_mean.data(), running_var.data(), x.data(), g, b, training, momentum, eps, alpha, d);
+  return out;
+}
+
+// Training: two nodes. conv2d's, whose forward also returns the batch statistics (conv2d_forward_bn_stats, in
+// its epilogue), and the fused bn_act_pool's with those statistics given (bn_act_pool_apply forward,
+// bn_act_pool_backward as batchnorm_act_pool's). Eval: batchnorm folded into the weights (conv2d_fold_batchnorm),
+// then act + pool of the folded convolution; no graph, as batchnorm2d's eval.
+Tensor conv_bn_act_pool(const Tensor& x, const Tensor& weight, const Tensor& bias, int conv_stride, int conv_pad,
+                        const Tensor& gamma, const Tensor& beta, Tensor& running_mean, Tensor& running_var,
+                        bool training, float momentum, float eps, float alpha, int kernel, int stride, int pad) {
+  const char* op = "conv_bn_act_pool";
+  const Conv2dDims cd = conv_dims(op, x, weight, bias, conv_stride, conv_pad);
+  const Shape conv_shape{cd.N, cd.K, cd.P(), cd.Q()};  // the convolution's output, which the rest normalizes
+  const Pool2dDims d = pool_dims(op, conv_shape, kernel, stride, pad);
+  check_per_channel(op, conv_shape, d.C, {&gamma, &beta, &running_mean, &running_var});
+  const Device dev = x.device();
+  auto argmax = raw_buffer(size_t(d.N) * d.C * d.P() * d.Q() * sizeof(int32_t), dev);  // (N,C,P,Q) saved
+  int32_t* am = reinterpret_cast<int32_t*>(argmax->data());
+  if (!training) {
+    Tensor w = Tensor::empty(weight.shape(), dev), b = Tensor::empty({d.C}, dev);  // folded (K,C,R,S), (K)
+    FACET_CALL(dev, conv2d_fold_batchnorm, w.data(), b.data(), weight.data(), data_or_null(bias), data_or_null(gamma),
+               data_or_null(beta), running_mean.data(), running_var.data(), eps, cd.K, cd.C * cd.R * cd.S);
+    Tensor h = Tensor::empty({d.N, d.C, d.H, d.W}, dev);  // (N,K,P,Q) of the convolution
+    FACET_CALL(dev, conv2d_forward, h.data(), x.data(), w.data(), b.data(), cd);
+    Tensor out = make_output({d.N, d.C, d.P(), d.Q()}, dev, op, {}, nullptr);
+    FACET_CALL(dev, bn_act_pool_apply, out.data(), am, h.data(), nullptr, nullptr, nullptr, nullptr, alpha, d);
+    return out;
+  }
+  check_batch_statistics(op, conv_shape, int64_t(d.N) * d.H * d.W);
+  Tensor mean = Tensor::empty({d.C}, dev), rstd = Tensor::empty({d.C}, dev);  // (C) saved
+  Tensor h = conv_output(x, weight, bias, cd);                                // (N,K,P,Q)
+  FACET_CALL(dev, conv2d_forward_bn_stats, h.data(), mean.data(), rstd.data(), running_mean.data(), running_var.data(),
+             x.data(), weight.data(), data_or_null(bias), momentum, eps, cd);
+  Tensor out = make_output({d.N, d.C, d.P(), d.Q()}, dev, "batchnorm_act_pool", {h, gamma, beta},
+                           [h, gamma, beta, mean, rstd, argmax, alpha, d](TensorImpl& self) {
+                             FACET_CALL(h.device(), bn_act_pool_backward, grad_of(h), grad_of(gamma), grad_of(beta),
+                                        self.grad->data(), reinterpret_cast<const int32_t*>(argmax->data()),
+                                        h.data(), data_or_null(gamma), data_or_null(beta), mean.data(), rstd.data(),
+                                        alpha, d);
+                           });
+  FACET_CALL(dev, bn_act_pool_apply, out.data(), am, h.data(), mean.data(), rstd.data(), data_or_null(gamma),
+             data_or_null(beta), alpha, d);
   return out;
 }
 

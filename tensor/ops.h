@@ -25,6 +25,15 @@ Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& be
                           Tensor& running_var, bool training, float momentum, float eps, float alpha, int kernel,
                           int stride, int pad = 0);
 
+// maxpool2d(leaky_relu(batchnorm2d(conv2d(x, weight, bias, conv_stride, conv_pad)), alpha), kernel, stride, pad):
+// the whole BaseCNN cycle. Training: the batch statistics are gathered in the convolution's epilogue
+// (kernels/conv2d.h conv2d_forward_bn_stats), so the output is read once by the fused bn_act_pool instead of
+// twice; the gradients are conv2d's and batchnorm_act_pool's. Eval: batchnorm's running statistics are folded
+// into the weights (conv2d_fold_batchnorm), then act + pool; no graph, as batchnorm2d's eval.
+Tensor conv_bn_act_pool(const Tensor& x, const Tensor& weight, const Tensor& bias, int conv_stride, int conv_pad,
+                        const Tensor& gamma, const Tensor& beta, Tensor& running_mean, Tensor& running_var,
+                        bool training, float momentum, float eps, float alpha, int kernel, int stride, int pad = 0);
+
 // Inverted dropout with a Philox stream (seed, offset): the same mask on every backend. Identity when
 // !training or p == 0.
 Tensor dropout(const Tensor& x, float p, bool training, uint64_t seed, uint64_t offset);

@@ -25,26 +25,11 @@ double add_lanes(const double* lane) {
   return s;
 }
 
-// s1 = sum (x - shift), s2 = sum (x - shift)^2 over one channel: N rows of HW values, stride_n apart.
+// s1 = sum (x - shift), s2 = sum (x - shift)^2 over one channel: N rows of HW values, stride_n apart, each row
+// in 8 double lanes (detail::add_moments), the rows added in order.
 void channel_moments(const float* x, int N, int64_t stride_n, int HW, double shift, double& s1, double& s2) {
-  double a[kLanes] = {}, b[kLanes] = {};
-  for (int n = 0; n < N; ++n) {
-    const float* row = x + n * stride_n;
-    int i = 0;
-    for (; i + kLanes <= HW; i += kLanes)
-      for (int j = 0; j < kLanes; ++j) {
-        const double v = double(row[i + j]) - shift;
-        a[j] += v;
-        b[j] += v * v;
-      }
-    for (; i < HW; ++i) {
-      const double v = double(row[i]) - shift;
-      a[i % kLanes] += v;
-      b[i % kLanes] += v * v;
-    }
-  }
-  s1 = add_lanes(a);
-  s2 = add_lanes(b);
+  s1 = s2 = 0.0;
+  for (int n = 0; n < N; ++n) detail::add_moments(x + n * stride_n, HW, shift, s1, s2);
 }
 
 // s1 = sum dy, s2 = sum dy * (x - mu) over one channel.
@@ -91,6 +76,11 @@ void batchnorm2d_channel_stats(float* mean, float* rstd, float* running_mean, fl
   const double d = s1 / double(M);
   const double mu = shift + d;
   const double var = std::max(s2 / double(M) - d * d, 0.0);
+  batchnorm2d_finish_stats(mean, rstd, running_mean, running_var, mu, var, M, momentum, eps, c);
+}
+
+void batchnorm2d_finish_stats(float* mean, float* rstd, float* running_mean, float* running_var, double mu,
+                              double var, int64_t M, float momentum, float eps, int c) {
   mean[c] = float(mu);
   rstd[c] = float(1.0 / std::sqrt(var + double(eps)));
   const double unbiased = M > 1 ? var * double(M) / double(M - 1) : var;

@@ -36,6 +36,15 @@ ChannelMap channel_map(const float* mean, const float* rstd, const float* gamma,
   return {mean[c], (gamma ? gamma[c] : 1.0f) * rstd[c], beta ? beta[c] : 0.0f, alpha};
 }
 
+// Channel c of every image: out = max over the window of f(x).
+void pool_channel(float* out, int32_t* argmax, const float* in, const Pool2dDims& d, const ChannelMap& f, int c) {
+  const int HW = d.H * d.W, PQ = d.P() * d.Q();
+  for (int n = 0; n < d.N; ++n) {
+    const int64_t plane = int64_t(n) * d.C + c;
+    detail::pool_plane(out + plane * PQ, argmax + plane * PQ, in + plane * HW, d, f);
+  }
+}
+
 }  // namespace
 
 // Training: batch statistics of channel c (the same code as batchnorm2d_forward_train, so mean, rstd and the
@@ -44,7 +53,7 @@ ChannelMap channel_map(const float* mean, const float* rstd, const float* gamma,
 void bn_act_pool_forward(float* out, int32_t* argmax, float* mean, float* rstd, float* running_mean,
                          float* running_var, const float* in, const float* gamma, const float* beta, bool training,
                          float momentum, float eps, float alpha, const Pool2dDims& d) {
-  const int HW = d.H * d.W, PQ = d.P() * d.Q();
+  const int HW = d.H * d.W;
 #pragma omp parallel for schedule(static) if (worth_threads(d))
   for (int c = 0; c < d.C; ++c) {
     float m, r;
@@ -56,11 +65,17 @@ void bn_act_pool_forward(float* out, int32_t* argmax, float* mean, float* rstd, 
       if (mean) mean[c] = m;
       if (rstd) rstd[c] = r;
     }
-    const ChannelMap f{m, (gamma ? gamma[c] : 1.0f) * r, beta ? beta[c] : 0.0f, alpha};
-    for (int n = 0; n < d.N; ++n) {
-      const int64_t plane = int64_t(n) * d.C + c;
-      detail::pool_plane(out + plane * PQ, argmax + plane * PQ, in + plane * HW, d, f);
-    }
+    pool_channel(out, argmax, in, d, ChannelMap{m, (gamma ? gamma[c] : 1.0f) * r, beta ? beta[c] : 0.0f, alpha}, c);
+  }
+}
+
+// The same pass with mean and rstd given (null: 0 and 1).
+void bn_act_pool_apply(float* out, int32_t* argmax, const float* in, const float* mean, const float* rstd,
+                       const float* gamma, const float* beta, float alpha, const Pool2dDims& d) {
+#pragma omp parallel for schedule(static) if (worth_threads(d))
+  for (int c = 0; c < d.C; ++c) {
+    const float m = mean ? mean[c] : 0.0f, r = rstd ? rstd[c] : 1.0f;
+    pool_channel(out, argmax, in, d, ChannelMap{m, (gamma ? gamma[c] : 1.0f) * r, beta ? beta[c] : 0.0f, alpha}, c);
   }
 }
 

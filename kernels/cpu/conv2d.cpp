@@ -16,10 +16,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "kernels/conv2d.h"
+#include "kernels/cpu/batchnorm_stats.h"
 #include "kernels/cpu/conv2d_reference.h"
 #include "kernels/gemm.h"
 
@@ -149,23 +151,27 @@ int block_rows(const Geometry& g, int G) {
   return int(std::clamp<int64_t>(kBlockFloats / std::max<int64_t>(1, g.CRS * g.Q), 1, g.P));
 }
 
-}  // namespace
+// Per (chunk, channel) shifted moments of the output, gathered in the epilogue (conv2d_forward_bn_stats):
+// shift = the chunk's first output value of the channel, s1 = sum (y - shift), s2 = sum (y - shift)^2.
+struct Moments {
+  double shift = 0, s1 = 0, s2 = 0;
+};
 
-// out[n,k,p,q] = bias[k] + sum_{c,r,s} in[n,c,p*st-pad+r,q*st-pad+s] * w[k,c,r,s]
-void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
-  const Geometry g(d);
-  if (d.N <= 0 || d.K <= 0 || g.P <= 0 || g.Q <= 0) return;
+// The forward pass; with `moments` (chunks x K) the epilogue also sums each block of the output while it is
+// in cache. Returns false (nothing computed) when the batch-parallel path does not apply (fewer chunks than
+// threads): the caller then runs the reference path.
+bool forward_chunks(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d,
+                    const Geometry& g, std::vector<Moments>* moments) {
   const int G = chunk_images(d, g), chunks = (d.N + G - 1) / G, nt = threads_here();
-  if (chunks < nt) {
-    conv2d_forward_reference(out, in, weight, bias, d);
-    return;
-  }
+  if (chunks < nt) return false;
   const int K = d.K, CRS = int(g.CRS), rows = block_rows(g, G);
   const bool pointwise = is_pointwise(d);
+  if (moments) moments->assign(size_t(chunks) * K, Moments{});
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
   for (int ci = 0; ci < chunks; ++ci) {
     const int n0 = ci * G, cnt = std::min(G, d.N - n0);
     float* o = out + int64_t(n0) * K * g.PQ;  // (cnt, K, PQ)
+    Moments* mom = moments ? moments->data() + int64_t(ci) * K : nullptr;  // (K) of this chunk
     if (cnt == 1) {  // one image, in blocks of output rows; the GEMM writes straight into out (ldc = PQ)
       for (int p0 = 0; p0 < g.P; p0 += rows) {
         const int p1 = std::min(g.P, p0 + rows), cols = (p1 - p0) * g.Q;
@@ -179,9 +185,15 @@ void conv2d_forward(float* out, const float* in, const float* weight, const floa
         }
         float* ob = o + int64_t(p0) * g.Q;
         sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, X, ldx, 0.0f, ob, int(g.PQ));
-        if (bias)
-          for (int k = 0; k < K; ++k)
-            for (int i = 0; i < cols; ++i) ob[k * g.PQ + i] += bias[k];
+        for (int k = 0; k < K; ++k) {
+          float* yk = ob + int64_t(k) * g.PQ;  // (cols), in L2 since the GEMM just wrote it
+          if (bias)
+            for (int i = 0; i < cols; ++i) yk[i] += bias[k];
+          if (mom) {
+            if (p0 == 0) mom[k].shift = double(yk[0]);
+            detail::add_moments(yk, cols, mom[k].shift, mom[k].s1, mom[k].s2);
+          }
+        }
       }
       continue;
     }
@@ -190,13 +202,69 @@ void conv2d_forward(float* out, const float* in, const float* weight, const floa
     im2col_block(col, in, d, g, n0, cnt, 0, g.P);
     float* y = scratch(tl_y, int64_t(K) * cols);  // (K, cnt*PQ)
     sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, col, cols, 0.0f, y, cols);
-    for (int j = 0; j < cnt; ++j)
-      for (int k = 0; k < K; ++k) {
-        const float* src = y + int64_t(k) * cols + j * g.PQ;
-        float* dst = o + (int64_t(j) * K + k) * g.PQ;
-        const float b = bias ? bias[k] : 0.0f;
-        for (int64_t i = 0; i < g.PQ; ++i) dst[i] = src[i] + b;
+    for (int k = 0; k < K; ++k) {
+      float* yk = y + int64_t(k) * cols;  // (cnt*PQ): channel k of the chunk's images, in order
+      const float b = bias ? bias[k] : 0.0f;
+      for (int i = 0; i < cols; ++i) yk[i] += b;
+      if (mom) {
+        mom[k].shift = double(yk[0]);
+        detail::add_moments(yk, cols, mom[k].shift, mom[k].s1, mom[k].s2);
       }
+      for (int j = 0; j < cnt; ++j) std::copy_n(yk + j * g.PQ, g.PQ, o + (int64_t(j) * K + k) * g.PQ);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+// out[n,k,p,q] = bias[k] + sum_{c,r,s} in[n,c,p*st-pad+r,q*st-pad+s] * w[k,c,r,s]
+void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
+  const Geometry g(d);
+  if (d.N <= 0 || d.K <= 0 || g.P <= 0 || g.Q <= 0) return;
+  if (!forward_chunks(out, in, weight, bias, d, g, nullptr)) conv2d_forward_reference(out, in, weight, bias, d);
+}
+
+// The chunks' moments merged in chunk order per channel (Chan et al.: n, mean and M2 = sum (y - mean)^2 of two
+// parts combine exactly as  delta = mean_b - mean_a,  mean = mean_a + delta n_b/n,  M2 = M2_a + M2_b +
+// delta^2 n_a n_b / n), so the statistics depend on the shape only, never on the thread count. Each chunk's
+// own shift keeps its sums free of cancellation when |mean| >> std, as batchnorm2d's single shift does.
+void conv2d_forward_bn_stats(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                             const float* in, const float* weight, const float* bias, float momentum, float eps,
+                             const Conv2dDims& d) {
+  const Geometry g(d);
+  if (d.N <= 0 || d.K <= 0 || g.P <= 0 || g.Q <= 0) return;
+  std::vector<Moments> moments;
+  if (!forward_chunks(out, in, weight, bias, d, g, &moments)) {  // tiny batch: the output is read again
+    conv2d_forward_reference(out, in, weight, bias, d);
+    detail::batchnorm2d_batch_stats(mean, rstd, running_mean, running_var, out, d.N, d.K, int(g.PQ), momentum, eps);
+    return;
+  }
+  const int G = chunk_images(d, g), chunks = (d.N + G - 1) / G;
+  for (int k = 0; k < d.K; ++k) {
+    double n = 0.0, mu = 0.0, m2 = 0.0;
+    for (int ci = 0; ci < chunks; ++ci) {
+      const Moments& m = moments[size_t(ci) * d.K + k];
+      const double nb = double(std::min(G, d.N - ci * G)) * double(g.PQ);
+      const double mean_b = m.shift + m.s1 / nb, m2_b = std::max(m.s2 - m.s1 * m.s1 / nb, 0.0);
+      const double total = n + nb, delta = mean_b - mu;
+      mu += delta * nb / total;
+      m2 += m2_b + delta * delta * n * nb / total;
+      n = total;
+    }
+    detail::batchnorm2d_finish_stats(mean, rstd, running_mean, running_var, mu, m2 / n, int64_t(d.N) * g.PQ,
+                                     momentum, eps, k);
+  }
+}
+
+// a_k = gamma_k / sqrt(running_var_k + eps) in double; weight' = a_k weight, bias' = (bias - mean) a_k + beta.
+void conv2d_fold_batchnorm(float* weight_out, float* bias_out, const float* weight, const float* bias,
+                           const float* gamma, const float* beta, const float* running_mean,
+                           const float* running_var, float eps, int K, int CRS) {
+  for (int k = 0; k < K; ++k) {
+    const double a = double(gamma ? gamma[k] : 1.0f) / std::sqrt(double(running_var[k]) + double(eps));
+    for (int i = 0; i < CRS; ++i) weight_out[int64_t(k) * CRS + i] = float(double(weight[int64_t(k) * CRS + i]) * a);
+    bias_out[k] = float((double(bias ? bias[k] : 0.0f) - double(running_mean[k])) * a + double(beta ? beta[k] : 0.0f));
   }
 }
 

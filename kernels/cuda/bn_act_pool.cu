@@ -3,6 +3,7 @@
 //             thread per pooled output: z = (x - mean) * a + beta and y = act(z) for each cell of its window,
 //             the first maximum wins (strict >, a NaN wins, padding never), out = y, argmax = h*W + w.
 //             eval: mean = running_mean, rstd = 1/sqrt(running_var + eps) (one thread per channel first).
+//             apply: the same pooling kernel with mean and rstd given (null: 0 and 1).
 //   backward  1. grid (G, C): block (g, c) sums g = dout * act'(z at the winner) and g * xhat over split g of
 //                channel c's windows (block_sum) -> partial (C, G, 2);
 //             2. one thread per channel adds the G partials in order -> sums, dbeta += sum g, dgamma += ...
@@ -33,9 +34,10 @@ struct ChannelMap {
   __device__ float operator()(float x) const { return y(x); }
 };
 
+// Null mean / rstd (bn_act_pool_apply after folding): 0 / 1.
 __device__ __forceinline__ ChannelMap channel_map(const float* mean, const float* rstd, const float* gamma,
                                                   const float* beta, float alpha, int c) {
-  return {mean[c], (gamma ? gamma[c] : 1.0f) * rstd[c], beta ? beta[c] : 0.0f, alpha};
+  return {mean ? mean[c] : 0.0f, (gamma ? gamma[c] : 1.0f) * (rstd ? rstd[c] : 1.0f), beta ? beta[c] : 0.0f, alpha};
 }
 
 // Eval statistics: mean = running_mean, rstd = 1/sqrt(running_var + eps) (in double, as the CPU twin).
@@ -134,6 +136,12 @@ void bn_act_pool_forward(float* out, int32_t* argmax, float* mean, float* rstd, 
   else
     FACET_LAUNCH(running_stats_kernel, grid_for(d.C), kBlock, 0, stream(), mean, rstd, running_mean, running_var,
                  d.C, eps);
+  bn_act_pool_apply(out, argmax, in, mean, rstd, gamma, beta, alpha, d);
+}
+
+void bn_act_pool_apply(float* out, int32_t* argmax, const float* in, const float* mean, const float* rstd,
+                       const float* gamma, const float* beta, float alpha, const Pool2dDims& d) {
+  if (d.C <= 0 || d.N <= 0) return;
   const int64_t total = int64_t(d.N) * d.C * d.P() * d.Q();
   FACET_LAUNCH(bn_act_pool_forward_kernel, grid_for(total), kBlock, 0, stream(), out, argmax, in, gamma, beta, mean,
                rstd, alpha, d);

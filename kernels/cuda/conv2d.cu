@@ -12,9 +12,14 @@
 // the reduction is split into slices (blockIdx.z) that write partial products to a workspace, then added in
 // slice order: deterministic, and enough blocks to fill the GPU. The slice count depends only on the shapes.
 // The naive direct kernels at the end are the readable reference (set_conv2d_algorithm selects them).
+// conv2d_forward_bn_stats is the forward followed by batchnorm2d.cu's batch-statistics kernels: on the device the
+// statistics are a second read of the output (not gathered in the GEMM's store as the CPU twin does), with
+// the same formulas and the same results within float rounding.
 #include <atomic>
+#include <cmath>
 
 #include "kernels/conv2d.h"
+#include "kernels/cuda/batchnorm_stats.h"
 #include "kernels/cuda/conv2d_algorithms.h"
 #include "kernels/cuda/gemm_tiled.h"
 #include "kernels/cuda/kernel_utils.h"
@@ -286,6 +291,23 @@ void conv2d_backward_naive(float* din, float* dweight, float* dbias, const float
     FACET_LAUNCH(conv2d_backward_bias_naive_kernel, grid_for(d.K), kBlock, 0, stream(), dbias, dout, g);
 }
 
+// One thread per weight: w'[k, i] = a_k w[k, i]; thread i < K also writes bias'_k (a_k in double, as the CPU).
+__global__ void fold_batchnorm_kernel(float* weight_out, float* bias_out, const float* weight, const float* bias,
+                                      const float* gamma, const float* beta, const float* running_mean,
+                                      const float* running_var, float eps, int K, int CRS) {
+  const int64_t total = int64_t(K) * CRS;
+  for (int64_t i = global_index(); i < total; i += grid_stride()) {
+    const int k = int(i / CRS);
+    const double a = double(gamma ? gamma[k] : 1.0f) / sqrt(double(running_var[k]) + double(eps));
+    weight_out[i] = float(double(weight[i]) * a);
+    if (i < K) {
+      const double ak = double(gamma ? gamma[i] : 1.0f) / sqrt(double(running_var[i]) + double(eps));
+      bias_out[i] = float((double(bias ? bias[i] : 0.0f) - double(running_mean[i])) * ak +
+                          double(beta ? beta[i] : 0.0f));
+    }
+  }
+}
+
 void conv2d_forward(float* out, const float* in, const float* weight, const float* bias,
                     const Conv2dDims& d) {
   if (selected == Conv2dAlgorithm::naive)
@@ -300,6 +322,23 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
     conv2d_backward_naive(din, dweight, dbias, dout, in, weight, d);
   else
     conv2d_backward_implicit_gemm(din, dweight, dbias, dout, in, weight, d);
+}
+
+void conv2d_forward_bn_stats(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                             const float* in, const float* weight, const float* bias, float momentum, float eps,
+                             const Conv2dDims& d) {
+  if (d.N <= 0 || d.K <= 0 || d.P() <= 0 || d.Q() <= 0) return;
+  conv2d_forward(out, in, weight, bias, d);
+  detail::batchnorm2d_batch_stats(mean, rstd, running_mean, running_var, out, d.N, d.K, d.P() * d.Q(), momentum,
+                                  eps);
+}
+
+void conv2d_fold_batchnorm(float* weight_out, float* bias_out, const float* weight, const float* bias,
+                           const float* gamma, const float* beta, const float* running_mean,
+                           const float* running_var, float eps, int K, int CRS) {
+  if (K <= 0 || CRS <= 0) return;
+  FACET_LAUNCH(fold_batchnorm_kernel, grid_for(int64_t(K) * CRS), kBlock, 0, stream(), weight_out, bias_out, weight,
+               bias, gamma, beta, running_mean, running_var, eps, K, CRS);
 }
 
 }  // namespace facet::cuda

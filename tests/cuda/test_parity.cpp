@@ -223,6 +223,54 @@ TEST_CASE("cuda parity: fused bn_act_pool with several splits per channel, overl
   }
 }
 
+TEST_CASE("cuda parity: conv2d with batch statistics, batchnorm folding, bn_act_pool_apply", "[cuda][parity]") {
+  if (!facet::test::cuda_device_or_skip()) return;
+  const double tol = 1e-4;  // GEMM-based outputs and float Welford statistics, as conv2d and batchnorm2d
+  // 3 x 8 x 40 x 40 -> 6 channels: 4,800 values per channel (several Welford splits on the device; on the CPU
+  // one chunk per image in row blocks), and a 1-image batch (the CPU's reference path).
+  for (const facet::Conv2dDims d : {facet::Conv2dDims{3, 8, 40, 40, 6, 3, 3, 1, 1}, facet::Conv2dDims{1, 4, 9, 9, 5, 3, 3, 2, 1}}) {
+    INFO("N=" << d.N << " C=" << d.C << " H=" << d.H << " W=" << d.W << " K=" << d.K);
+    const int CRS = d.C * d.R * d.S, PQ = d.P() * d.Q();
+    const size_t nx = size_t(d.N) * d.C * d.H * d.W, ny = size_t(d.N) * d.K * PQ, K = size_t(d.K);
+    const Vec x = random_uniform(nx, 61), w = random_uniform(K * CRS, 62), bias = random_uniform(K, 63);
+    const Vec gamma = random_uniform(K, 64, 0.5f, 1.5f), beta = random_uniform(K, 65);
+    const Vec rm0 = random_uniform(K, 66), rv0 = random_uniform(K, 67, 0.5f, 1.5f);
+    Vec y_ref(ny), mean_ref(K), rstd_ref(K), rm_ref = rm0, rv_ref = rv0;
+    facet::cpu::conv2d_forward_bn_stats(y_ref.data(), mean_ref.data(), rstd_ref.data(), rm_ref.data(), rv_ref.data(),
+                                        x.data(), w.data(), bias.data(), 0.1f, 1e-5f, d);
+    Dev<float> dx(x), dw(w), db(bias), dg(gamma), dbe(beta), y(ny), mean(K), rstd(K), rm(rm0), rv(rv0);
+    facet::cuda::conv2d_forward_bn_stats(y.get(), mean.get(), rstd.get(), rm.get(), rv.get(), dx.get(), dw.get(),
+                                         db.get(), 0.1f, 1e-5f, d);
+    CHECK_ALL_CLOSE(y.to_host(), y_ref, tol, tol);
+    CHECK_ALL_CLOSE(mean.to_host(), mean_ref, tol, tol);
+    CHECK_ALL_CLOSE(rstd.to_host(), rstd_ref, tol, tol);
+    CHECK_ALL_CLOSE(rm.to_host(), rm_ref, tol, tol);
+    CHECK_ALL_CLOSE(rv.to_host(), rv_ref, tol, tol);
+    // Folding: one rounding per weight from the same double a_k.
+    Vec fw_ref(K * CRS), fb_ref(K);
+    facet::cpu::conv2d_fold_batchnorm(fw_ref.data(), fb_ref.data(), w.data(), bias.data(), gamma.data(), beta.data(),
+                                      rm0.data(), rv0.data(), 1e-5f, d.K, CRS);
+    Dev<float> fw(K * CRS), fb(K), drm(rm0), drv(rv0);
+    facet::cuda::conv2d_fold_batchnorm(fw.get(), fb.get(), dw.get(), db.get(), dg.get(), dbe.get(), drm.get(),
+                                       drv.get(), 1e-5f, d.K, CRS);
+    CHECK_ALL_CLOSE(fw.to_host(), fw_ref, 1e-7, 1e-6);
+    CHECK_ALL_CLOSE(fb.to_host(), fb_ref, 1e-7, 1e-6);
+    // Apply with the CPU's statistics on the CPU's output: the pooled values and winners.
+    const facet::Pool2dDims pd{d.N, d.K, d.P(), d.Q(), 2, 2, 0};
+    const size_t n_out = size_t(pd.N) * pd.C * pd.P() * pd.Q();
+    Vec out_ref(n_out);
+    std::vector<int32_t> am_ref(n_out);
+    facet::cpu::bn_act_pool_apply(out_ref.data(), am_ref.data(), y_ref.data(), mean_ref.data(), rstd_ref.data(),
+                                  gamma.data(), beta.data(), 0.01f, pd);
+    Dev<float> dy(y_ref), dmean(mean_ref), drstd(rstd_ref), out(n_out);
+    Dev<int32_t> am(n_out);
+    facet::cuda::bn_act_pool_apply(out.get(), am.get(), dy.get(), dmean.get(), drstd.get(), dg.get(), dbe.get(), 0.01f,
+                                   pd);
+    CHECK_ALL_CLOSE(out.to_host(), out_ref, 1e-6, 1e-6);
+    CHECK_ALL_CLOSE(am.to_host(), am_ref, 0.0, 0.0);
+  }
+}
+
 TEST_CASE("cuda parity: batchnorm2d with several Welford splits per channel", "[cuda][parity]") {
   if (!facet::test::cuda_device_or_skip()) return;
   const double tol = 1e-4;

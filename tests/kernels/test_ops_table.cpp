@@ -32,7 +32,8 @@ struct OpCase {
   int window = 1;                  // maxpool2d window
   int stride = 1, pad = 0;         // conv2d, maxpool2d
   int start = 0, width = 1;        // slice_columns
-  float alpha = 0.0f;              // leakyrelu slope, scale/axpy factor, fill value, CE logit scale
+  float alpha = 0.0f;              // leakyrelu slope, scale/axpy factor, fill value, CE logit scale;
+                                   // conv_bn_stats: offset added to the bias (|mean| >> std)
   float p = 0.0f;                  // dropout probability
   float label_smoothing = 0.0f;    // CE
   bool bias = false;               // conv2d/linear bias, batchnorm2d affine (gamma, beta)
@@ -86,6 +87,24 @@ const OpCase kCases[] = {
     {.op = "bn_act_pool", .N = 2, .C = 2, .H = 6, .W = 5, .window = 3, .stride = 2, .pad = 1, .alpha = 0.0f, .bias = true, .seed = 2},
     {.op = "bn_act_pool", .N = 3, .C = 2, .H = 4, .W = 6, .window = 2, .stride = 2, .alpha = 0.2f, .seed = 3},
     {.op = "bn_act_pool", .N = 2, .C = 3, .H = 6, .W = 6, .window = 2, .stride = 2, .alpha = 0.1f, .bias = true, .training = false, .seed = 4},
+    // conv_bn_stats: conv2d_forward_bn_stats, the convolution with batchnorm's batch statistics gathered in its
+    // epilogue; chunked batches (G > 1: 8x8 planes), one image per chunk in row blocks (G = 1), a batch of one
+    // (the reference path, statistics read back), and a mean 50x its std (the chunk shifts keep it exact).
+    // Forward-only by design: the values are conv2d_forward's (FD-checked in the conv2d rows) and the
+    // statistics carry no gradient of their own; their gradient is bn_act_pool_backward's (bn_act_pool rows).
+    {.op = "conv_bn_stats", .N = 5, .C = 3, .H = 8, .W = 8, .K = 4, .R = 3, .S = 3, .stride = 1, .pad = 1, .bias = true},
+    {.op = "conv_bn_stats", .N = 3, .C = 2, .H = 40, .W = 37, .K = 3, .R = 3, .S = 3, .stride = 1, .pad = 1, .bias = true, .seed = 2},
+    {.op = "conv_bn_stats", .N = 1, .C = 2, .H = 9, .W = 7, .K = 3, .R = 3, .S = 2, .stride = 2, .pad = 0, .seed = 3},
+    {.op = "conv_bn_stats", .N = 4, .C = 3, .H = 12, .W = 12, .K = 2, .R = 3, .S = 3, .stride = 1, .pad = 1, .alpha = 50.0f, .bias = true, .seed = 4},
+    // conv_fold_bn: conv2d_fold_batchnorm; the folded convolution equals batchnorm2d_eval of the convolution
+    // (affine and not, with and without a conv bias). Forward-only by design: inference only (no graph in eval).
+    {.op = "conv_fold_bn", .N = 2, .C = 3, .H = 7, .W = 6, .K = 4, .R = 3, .S = 3, .stride = 1, .pad = 1, .bias = true},
+    {.op = "conv_fold_bn", .N = 1, .C = 2, .H = 5, .W = 5, .K = 3, .R = 1, .S = 1, .seed = 2},
+    // bn_act_pool_apply: the fused forward with given statistics (random mean/rstd), and with none (pool of
+    // act(x), the folded inference path). Forward-only by design: its backward is bn_act_pool_backward with the
+    // same statistics, FD-checked in the bn_act_pool rows.
+    {.op = "bn_act_pool_apply", .N = 2, .C = 3, .H = 7, .W = 7, .window = 2, .stride = 2, .alpha = 0.1f, .bias = true},
+    {.op = "bn_act_pool_apply", .N = 2, .C = 2, .H = 6, .W = 5, .window = 3, .stride = 2, .pad = 1, .alpha = 0.0f, .seed = 2},
     // dropout
     {.op = "dropout", .N = 1001, .p = 0.3f},
     {.op = "dropout", .N = 77, .p = 0.0f, .seed = 2},
@@ -419,6 +438,99 @@ void run_bn_act_pool(const KernelTable& k, const OpCase& c, const OpSpec& spec) 
   check_gradients(params, forward, backward, spec.fd, c.seed + 7, true);
 }
 
+// ---- conv2d with batchnorm: statistics in the epilogue, folding for inference -------------------------------
+
+void run_conv_bn_stats(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const Conv2dDims d{c.N, c.C, c.H, c.W, c.K, c.R, c.S, c.stride, c.pad};
+  const float momentum = 0.1f, eps = 1e-5f;
+  const int PQ = d.P() * d.Q();
+  const Vec x = random_uniform(std::size_t(d.N) * d.C * d.H * d.W, c.seed);
+  const Vec w = random_uniform(std::size_t(d.K) * d.C * d.R * d.S, c.seed + 1);
+  Vec b = c.bias ? random_uniform(std::size_t(d.K), c.seed + 2) : Vec{};
+  for (float& v : b) v += c.alpha;
+  const Vec rmean0 = random_uniform(std::size_t(d.K), c.seed + 3, -0.2f, 0.2f);
+  const Vec rvar0 = random_uniform(std::size_t(d.K), c.seed + 4, 0.5f, 1.5f);
+  DeviceArray<float> dx(k, x), dw(k, w), db(k, b), dy(k, Vec(std::size_t(d.N) * d.K * PQ));
+  DeviceArray<float> mean(k, Vec(std::size_t(d.K))), rstd(k, Vec(std::size_t(d.K))), rm(k, rmean0), rv(k, rvar0);
+  k.conv2d_forward_bn_stats(dy.get(), mean.get(), rstd.get(), rm.get(), rv.get(), dx.get(), dw.get(),
+                            c.bias ? db.get() : nullptr, momentum, eps, d);
+  const Vec y = dy.to_host();
+  // The output is conv2d_forward's, bit for bit (same kernel, the statistics only read it).
+  {
+    DeviceArray<float> plain(k, Vec(y.size()));
+    k.conv2d_forward(plain.get(), dx.get(), dw.get(), c.bias ? db.get() : nullptr, d);
+    CHECK_ALL_CLOSE(y, plain.to_host(), 0.0, 0.0);
+  }
+  // Statistics against a double two-pass reference on the output itself.
+  const ref::BatchNormTrain r = ref::batchnorm2d_train(y, nullptr, nullptr, d.N, d.K, PQ, eps);
+  const double M = double(d.N) * PQ;
+  std::vector<double> want_rstd(std::size_t(d.K)), want_rm(std::size_t(d.K)), want_rv(std::size_t(d.K));
+  for (std::size_t i = 0; i < want_rstd.size(); ++i) {
+    want_rstd[i] = 1.0 / std::sqrt(r.var[i] + double(eps));
+    want_rm[i] = (1.0 - momentum) * rmean0[i] + momentum * r.mean[i];
+    want_rv[i] = (1.0 - momentum) * rvar0[i] + momentum * r.var[i] * M / (M - 1.0);
+  }
+  CHECK_ALL_CLOSE(mean.to_host(), r.mean, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(rstd.to_host(), want_rstd, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(rm.to_host(), want_rm, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(rv.to_host(), want_rv, spec.fwd_atol, spec.fwd_rtol);
+}
+
+void run_conv_fold_bn(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const Conv2dDims d{c.N, c.C, c.H, c.W, c.K, c.R, c.S, c.stride, c.pad};
+  const float eps = 1e-5f;
+  const int CRS = d.C * d.R * d.S, PQ = d.P() * d.Q();
+  const Vec x = random_uniform(std::size_t(d.N) * d.C * d.H * d.W, c.seed);
+  const Vec w = random_uniform(std::size_t(d.K) * CRS, c.seed + 1);
+  const Vec b = c.bias ? random_uniform(std::size_t(d.K), c.seed + 2) : Vec{};
+  const Vec gamma = random_uniform(std::size_t(d.K), c.seed + 3, 0.5f, 1.5f);
+  const Vec beta = random_uniform(std::size_t(d.K), c.seed + 4, -0.5f, 0.5f);
+  const Vec rmean = random_uniform(std::size_t(d.K), c.seed + 5, -0.3f, 0.3f);
+  const Vec rvar = random_uniform(std::size_t(d.K), c.seed + 6, 0.2f, 2.0f);
+  for (bool affine : {true, false}) {
+    INFO("affine " << affine);
+    DeviceArray<float> dx(k, x), dw(k, w), db(k, b), dg(k, gamma), dbe(k, beta), rm(k, rmean), rv(k, rvar);
+    DeviceArray<float> fw(k, Vec(w.size())), fb(k, Vec(std::size_t(d.K))), dy(k, Vec(std::size_t(d.N) * d.K * PQ));
+    k.conv2d_fold_batchnorm(fw.get(), fb.get(), dw.get(), c.bias ? db.get() : nullptr, affine ? dg.get() : nullptr,
+                            affine ? dbe.get() : nullptr, rm.get(), rv.get(), eps, d.K, CRS);
+    k.conv2d_forward(dy.get(), dx.get(), fw.get(), fb.get(), d);
+    const ref::VecD conv = ref::conv2d_forward(x, w, c.bias ? &b : nullptr, d);
+    const Vec conv_f(conv.begin(), conv.end());
+    const ref::VecD want = ref::batchnorm2d_eval(conv_f, affine ? &gamma : nullptr, affine ? &beta : nullptr, rmean,
+                                                 rvar, d.N, d.K, PQ, eps);
+    CHECK_ALL_CLOSE(dy.to_host(), want, spec.fwd_atol, spec.fwd_rtol);
+  }
+}
+
+void run_bn_act_pool_apply(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
+  const Pool2dDims d{c.N, c.C, c.H, c.W, c.window, c.stride, c.pad};
+  const int HW = d.H * d.W, C = d.C;
+  const std::size_t n_out = std::size_t(d.N) * C * d.P() * d.Q();
+  const Vec x = kink_free_input(d.N, C, HW, c.seed);
+  const Vec mean = random_uniform(std::size_t(C), c.seed + 1, -0.01f, 0.01f);
+  const Vec rstd = random_uniform(std::size_t(C), c.seed + 2, 0.5f, 2.0f);
+  const Vec gamma = random_uniform(std::size_t(C), c.seed + 3, 0.8f, 1.2f);
+  const Vec beta = random_uniform(std::size_t(C), c.seed + 4, -0.3f, 0.3f);
+  for (bool given : {true, false}) {
+    INFO("statistics given " << given);
+    const bool affine = given && c.bias;
+    DeviceArray<float> dx(k, x), dm(k, mean), dr(k, rstd), dg(k, gamma), db(k, beta), dy(k, Vec(n_out));
+    DeviceArray<int32_t> am(k, std::vector<int32_t>(n_out));
+    k.bn_act_pool_apply(dy.get(), am.get(), dx.get(), given ? dm.get() : nullptr, given ? dr.get() : nullptr,
+                        affine ? dg.get() : nullptr, affine ? db.get() : nullptr, c.alpha, d);
+    Vec y(x.size());  // the reference: (x - mean) rstd gamma + beta, the activation, then first-maximum pooling
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const std::size_t ch = (i / std::size_t(HW)) % std::size_t(C);
+      double z = double(x[i]);
+      if (given) z = (z - mean[ch]) * rstd[ch] * (affine ? gamma[ch] : 1.0) + (affine ? beta[ch] : 0.0);
+      y[i] = float(z > 0.0 ? z : double(c.alpha) * z);
+    }
+    const ref::MaxPool r = ref::maxpool2d_forward(y, d);
+    CHECK_ALL_CLOSE(dy.to_host(), r.out, given ? spec.fwd_atol : 0.0, given ? spec.fwd_rtol : 0.0);
+    CHECK_ALL_CLOSE(am.to_host(), r.argmax, 0.0, 0.0);
+  }
+}
+
 // ---- dropout ---------------------------------------------------------------------------------------------------
 
 void run_dropout(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
@@ -688,7 +800,8 @@ void run_accumulate_or_axpy(const KernelTable& k, const OpCase& c, const OpSpec&
 }
 
 // Forward tolerances are against double references; "exact" ops (copies, max, compare) use 0.
-// An empty FdTolerance ({}) marks a forward-only op (softmax, sum_squares, fill, accumulate, axpy): why each
+// An empty FdTolerance ({}) marks a forward-only op (softmax, sum_squares, fill, accumulate, axpy, conv_bn_stats,
+// conv_fold_bn, bn_act_pool_apply): why each
 // has no gradient row is stated above its rows in kCases.
 // Finite differences: h = 1e-2 (inputs are O(1); linear ops have no truncation error, so h only trades float
 // rounding of L, ~1e-6 / 2h), atol 1e-3 + rtol 1e-2 for all ops; the smooth non-linear ones use h = 5e-3.
@@ -698,6 +811,9 @@ const OpSpec kSpecs[] = {
     {"batchnorm2d", run_batchnorm2d, 1e-5, 1e-5, {5e-3f, 1e-3, 1e-2}},
     {"maxpool2d", run_maxpool2d, 0.0, 0.0, {1e-2f, 1e-3, 1e-2}},
     {"bn_act_pool", run_bn_act_pool, 1e-5, 1e-5, {5e-3f, 1e-3, 1e-2}},
+    {"conv_bn_stats", run_conv_bn_stats, 1e-6, 1e-5, {}},
+    {"conv_fold_bn", run_conv_fold_bn, 1e-5, 1e-5, {}},
+    {"bn_act_pool_apply", run_bn_act_pool_apply, 1e-5, 1e-5, {}},
     {"dropout", run_dropout, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},
     {"relu", run_activation, 0.0, 0.0, {1e-2f, 1e-3, 1e-2}},
     {"leakyrelu", run_activation, 0.0, 1e-6, {1e-2f, 1e-3, 1e-2}},

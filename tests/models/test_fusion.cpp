@@ -1,12 +1,15 @@
-// The fused batchnorm -> activation -> maxpool op (kernels/bn_act_pool.h) inside a model: a BaseCNN training
-// step with Sequential's fusion on must match the same step layer by layer (fusion off), on the CPU and on the
-// emulated CUDA kernels. Same seed, input and labels, so every difference is floating-point order:
+// The fused ops inside a model: a BaseCNN training step with Sequential's fusion (conv_bn_act_pool: statistics
+// in the conv's epilogue, batchnorm folded into the conv in eval; or bn_act_pool alone) must match the same step
+// layer by layer (Fusion::none), on the CPU and on the emulated CUDA kernels. Same seed, input and labels, so
+// every difference is floating-point order:
 //   loss                        1e-6, 1e-5   the forward values agree to rounding (measured: equal)
 //   gradients                   1e-6, 1e-3   the BN backward sums run over the windows instead of the cells, and
 //                                            dx is split into two adds; tiny gradients (the conv biases before
 //                                            BN are exactly 0 in theory) differ relatively most
-//   running mean / var          0, 0         the fused op computes the statistics with the same code
-//   eval outputs (no grad)      1e-6, 1e-5   running statistics: rstd in float vs the kernel's double
+//   running mean / var          bn_act_pool: 0, 0 (the same statistics code); conv_bn_act_pool: 1e-7, 1e-6
+//                                            (per-chunk shifted sums merged in order, vs one shifted pass)
+//   eval outputs (no grad)      1e-6, 1e-5   running statistics: rstd in float vs the kernel's double; folded
+//                                            weights a_k w in float
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -27,12 +30,14 @@ struct StepResult {
   std::vector<std::vector<float>> grads, buffers, eval_out;
 };
 
-StepResult step(Device device, bool fused, const std::string& activation) {
+using Fusion = Sequential::Fusion;
+
+StepResult step(Device device, Fusion fusion, const std::string& activation) {
   const nlohmann::json config = {{"kind", "basecnn"},          {"channels", 3},   {"size", 16},
                                  {"conv_channels", {8, 16}}, {"dense", {32, 16}}, {"dropout", 0.0},
                                  {"activation", activation}};
   auto model = make_model(config, 5);
-  model->set_fusion(fused);
+  model->set_fusion(fusion);
   model->to(device);
   const int B = 3;
   const Tensor x = Tensor::from_vector(test::random_uniform(size_t(B) * 3 * 16 * 16, 21), {B, 3, 16, 16},
@@ -52,7 +57,7 @@ StepResult step(Device device, bool fused, const std::string& activation) {
   return r;
 }
 
-void check_same(const StepResult& fused, const StepResult& plain) {
+void check_same(const StepResult& fused, const StepResult& plain, Fusion fusion) {
   CHECK_ALL_CLOSE(std::vector<float>{fused.loss}, std::vector<float>{plain.loss}, 1e-6, 1e-5);
   CHECK(plain.loss > 0.5f);  // untrained heads: a real loss
   REQUIRE(fused.grads.size() == plain.grads.size());
@@ -61,7 +66,9 @@ void check_same(const StepResult& fused, const StepResult& plain) {
     CHECK_ALL_CLOSE(fused.grads[i], plain.grads[i], 1e-6, 1e-3);
   }
   REQUIRE(fused.buffers.size() == plain.buffers.size());
-  for (size_t i = 0; i < plain.buffers.size(); ++i) CHECK_ALL_CLOSE(fused.buffers[i], plain.buffers[i], 0.0, 0.0);
+  const bool same_stats_code = fusion == Fusion::bn_act_pool;
+  for (size_t i = 0; i < plain.buffers.size(); ++i)
+    CHECK_ALL_CLOSE(fused.buffers[i], plain.buffers[i], same_stats_code ? 0.0 : 1e-7, same_stats_code ? 0.0 : 1e-6);
   REQUIRE(fused.eval_out.size() == plain.eval_out.size());
   for (size_t i = 0; i < plain.eval_out.size(); ++i)
     CHECK_ALL_CLOSE(fused.eval_out[i], plain.eval_out[i], 1e-6, 1e-5);
@@ -69,17 +76,42 @@ void check_same(const StepResult& fused, const StepResult& plain) {
 
 }  // namespace
 
-TEST_CASE("BaseCNN step: fused batchnorm+activation+maxpool equals the layer-by-layer step", "[models][fusion]") {
-  for (const char* act : {"leakyrelu", "relu"}) {
-    INFO("activation " << act);
-    SECTION(std::string("cpu ") + act) { check_same(step(Device::CPU, true, act), step(Device::CPU, false, act)); }
-    SECTION(std::string("emulated cuda ") + act) {
-      cuda::set_emulation_enabled(true);
-      const StepResult fused = step(Device::CUDA, true, act), plain = step(Device::CUDA, false, act);
-      cuda::set_emulation_enabled(false);
-      check_same(fused, plain);
+TEST_CASE("BaseCNN step: fused conv+batchnorm+activation+maxpool equals the layer-by-layer step", "[models][fusion]") {
+  for (Fusion fusion : {Fusion::conv_bn_act_pool, Fusion::bn_act_pool})
+    for (const char* act : {"leakyrelu", "relu"}) {
+      const std::string name = std::string(fusion == Fusion::bn_act_pool ? "bn_act_pool " : "conv_bn_act_pool ") + act;
+      SECTION("cpu " + name) {
+        check_same(step(Device::CPU, fusion, act), step(Device::CPU, Fusion::none, act), fusion);
+      }
+      SECTION("emulated cuda " + name) {
+        cuda::set_emulation_enabled(true);
+        const StepResult fused = step(Device::CUDA, fusion, act), plain = step(Device::CUDA, Fusion::none, act);
+        cuda::set_emulation_enabled(false);
+        check_same(fused, plain, fusion);
+      }
     }
-  }
+}
+
+TEST_CASE("conv_bn_act_pool: shape checks, and no graph in eval", "[models][fusion]") {
+  Tensor x = Tensor::from_vector(test::random_uniform(2 * 3 * 6 * 6, 4), {2, 3, 6, 6}).set_requires_grad(true);
+  Tensor w = Tensor::from_vector(test::random_uniform(4 * 3 * 3 * 3, 5), {4, 3, 3, 3}).set_requires_grad(true);
+  Tensor cb = Tensor::zeros({4}).set_requires_grad(true);
+  Tensor g = Tensor::full({4}, 1.0f).set_requires_grad(true), b = Tensor::zeros({4}).set_requires_grad(true);
+  Tensor rm = Tensor::zeros({4}), rv = Tensor::full({4}, 1.0f);
+  CHECK_THROWS_WITH(conv_bn_act_pool(x, w, cb, 1, 1, g, b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 7, 2),
+                    Catch::Contains("conv_bn_act_pool") && Catch::Contains("does not fit input (2, 4, 6, 6)"));
+  CHECK_THROWS_WITH(conv_bn_act_pool(x, w, cb, 1, 1, Tensor::zeros({3}), b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 2, 2),
+                    Catch::Contains("C=4"));
+  CHECK_THROWS_WITH(conv_bn_act_pool(x, Tensor::zeros({4, 2, 3, 3}), cb, 1, 1, g, b, rm, rv, true, 0.1f, 1e-5f,
+                                     0.01f, 2, 2),
+                    Catch::Contains("same C"));
+  Tensor one = Tensor::from_vector(test::random_uniform(3 * 3 * 3, 6), {1, 3, 3, 3});  // a (1, 4, 1, 1) output
+  CHECK_THROWS_WITH(conv_bn_act_pool(one, w, cb, 1, 0, g, b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 1, 1),
+                    Catch::Contains("more than one value per channel"));
+  const Tensor y = conv_bn_act_pool(x, w, cb, 1, 1, g, b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 2, 2);
+  CHECK(y.shape() == Shape{2, 4, 3, 3});
+  CHECK(y.requires_grad());
+  CHECK_FALSE(conv_bn_act_pool(x, w, cb, 1, 1, g, b, rm, rv, false, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
 }
 
 TEST_CASE("batchnorm_act_pool: window checks, and no graph in eval (as batchnorm2d)", "[models][fusion]") {
