@@ -121,7 +121,10 @@ bool Recorder::wanted(const std::string& name) const {
   return options_.filter.empty() || name.find(options_.filter) != std::string::npos;
 }
 
-Row& Recorder::time(Row row, const std::function<void()>& f, const std::function<void()>& setup) {
+void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(150)); }
+
+Samples Recorder::sample(const std::function<void()>& f, int count, const std::function<void()>& setup,
+                         int inner) const {
   using clock = std::chrono::steady_clock;
   auto once = [&] {
     if (setup) setup();
@@ -130,25 +133,65 @@ Row& Recorder::time(Row row, const std::function<void()>& f, const std::function
     return std::chrono::duration<double>(clock::now() - t0).count();
   };
   const double warm = std::max(once(), once());  // two warmups: caches, page faults, thread pools
-  int inner = 1;
-  if (!setup && warm < options_.min_sample_s) inner = int(std::min(10000.0, options_.min_sample_s / std::max(warm, 1e-7)));
-  std::vector<double> samples;
-  for (int r = 0; r < options_.repeats; ++r) {
-    if (inner == 1) {
-      samples.push_back(once());
+  Samples s;
+  s.inner = inner;
+  if (inner <= 0) {
+    s.inner = 1;
+    if (!setup && warm < options_.min_sample_s)
+      s.inner = int(std::min(10000.0, options_.min_sample_s / std::max(warm, 1e-7)));
+  }
+  for (int r = 0; r < count; ++r) {
+    if (s.inner == 1) {
+      s.seconds.push_back(once());
       continue;
     }
     const auto t0 = clock::now();
-    for (int i = 0; i < inner; ++i) f();
-    samples.push_back(std::chrono::duration<double>(clock::now() - t0).count() / inner);
+    for (int i = 0; i < s.inner; ++i) f();
+    s.seconds.push_back(std::chrono::duration<double>(clock::now() - t0).count() / s.inner);
   }
-  std::sort(samples.begin(), samples.end());
-  row.median_s = samples[samples.size() / 2];
-  row.min_s = samples.front();
-  row.samples = int(samples.size());
-  row.inner = inner;
+  return s;
+}
+
+Row& Recorder::record(Row row, const Samples& samples, int rounds) {
+  std::vector<double> sorted = samples.seconds;
+  std::sort(sorted.begin(), sorted.end());
+  if (!sorted.empty()) {
+    row.median_s = sorted[sorted.size() / 2];
+    row.min_s = sorted.front();
+  }
+  row.samples = int(sorted.size());
+  row.inner = samples.inner;
+  row.rounds = rounds;
   add(std::move(row));
   return rows_.back();
+}
+
+Row& Recorder::time(Row row, const std::function<void()>& f, const std::function<void()>& setup) {
+  return record(std::move(row), sample(f, options_.repeats, setup));
+}
+
+std::vector<Row> Recorder::time_alternating(const std::vector<Contender>& contenders, int rounds) {
+  rounds = std::max(rounds, 1);
+  std::vector<Samples> all(contenders.size());
+  for (int round = 0; round < rounds; ++round) {
+    const int count = std::max(1, options_.repeats / rounds + (round < options_.repeats % rounds ? 1 : 0));
+    for (size_t i = 0; i < contenders.size(); ++i) {
+      settle();
+      Samples block = sample(contenders[i].f, count, nullptr, round == 0 ? 0 : all[i].inner);
+      all[i].inner = block.inner;
+      all[i].seconds.insert(all[i].seconds.end(), block.seconds.begin(), block.seconds.end());
+    }
+  }
+  std::vector<Row> rows;
+  for (size_t i = 0; i < contenders.size(); ++i) rows.push_back(record(contenders[i].row, all[i], rounds));
+  return rows;
+}
+
+void Recorder::fail(const std::string& message) {
+  ++failures_;
+  std::fprintf(stderr, "facet bench: FAILED: %s\n", message.c_str());
+  std::printf("FAILED: %s\n", message.c_str());
+  std::fflush(stdout);
 }
 
 void Recorder::add(Row row) {
@@ -164,14 +207,15 @@ Roofs Recorder::roofs(int threads) const {
 }
 
 void Recorder::print_header() const {
-  std::printf("%-8s %-34s %-26s %-9s %3s %10s %9s %8s %6s %7s\n", "section", "name", "shape", "impl", "thr",
+  std::printf("%-8s %-34s %-26s %-15s %3s %10s %9s %8s %6s %7s\n", "section", "name", "shape", "impl", "thr",
               "median_ms", "GFLOP/s", "GB/s", "%peak", "AI");
 }
 
 void Recorder::print_row(const Row& r) const {
   const Roofs roof = roofs(r.threads);
-  const double gf = r.flops > 0 ? r.flops / r.median_s * 1e-9 : 0;
-  const double gb = r.bytes > 0 ? r.bytes / r.median_s * 1e-9 : 0;
+  const bool timed = r.median_s > 0;  // a row that failed its check is recorded untimed
+  const double gf = timed && r.flops > 0 ? r.flops / r.median_s * 1e-9 : 0;
+  const double gb = timed && r.bytes > 0 ? r.bytes / r.median_s * 1e-9 : 0;
   char pct[16] = "-";
   if (gf > 0 && roof.peak_gflops > 0) std::snprintf(pct, sizeof pct, "%.0f%%", 100 * gf / roof.peak_gflops);
   else if (gb > 0 && roof.bandwidth_gbs > 0) std::snprintf(pct, sizeof pct, "%.0f%%bw", 100 * gb / roof.bandwidth_gbs);
@@ -180,9 +224,9 @@ void Recorder::print_row(const Row& r) const {
   char gfs[16] = "-", gbs[16] = "-";
   if (gf > 0) std::snprintf(gfs, sizeof gfs, "%.1f", gf);
   if (gb > 0) std::snprintf(gbs, sizeof gbs, "%.1f", gb);
-  std::printf("%-8s %-34s %-26s %-9s %3d %10.3f %9s %8s %6s %7s", r.section.c_str(), r.name.c_str(),
+  std::printf("%-8s %-34s %-26s %-15s %3d %10.3f %9s %8s %6s %7s", r.section.c_str(), r.name.c_str(),
               r.shape.c_str(), r.impl.c_str(), r.threads, r.median_s * 1e3, gfs, gbs, pct, ai);
-  if (r.items > 0) std::printf("  %.1f img/s", r.items / r.median_s);
+  if (timed && r.items > 0) std::printf("  %.1f img/s", r.items / r.median_s);
   if (!r.note.empty()) std::printf("  (%s)", r.note.c_str());
   std::printf("\n");
   std::fflush(stdout);
@@ -190,6 +234,7 @@ void Recorder::print_row(const Row& r) const {
 
 nlohmann::json Recorder::to_json() const {
   nlohmann::json j = meta_;
+  j["failures"] = failures_;  // rows that failed a check (their note says why)
   j["roofs"] = nlohmann::json::array();
   for (const auto& [t, r] : roofs_)
     j["roofs"].push_back({{"threads", t}, {"peak_gflops", r.peak_gflops}, {"bandwidth_gbs", r.bandwidth_gbs}});
@@ -198,19 +243,21 @@ nlohmann::json Recorder::to_json() const {
     const Roofs roof = roofs(r.threads);
     nlohmann::json o = {{"section", r.section}, {"name", r.name},     {"shape", r.shape},
                         {"impl", r.impl},       {"threads", r.threads}, {"median_s", r.median_s},
-                        {"min_s", r.min_s},     {"samples", r.samples}, {"inner", r.inner}};
-    if (r.flops > 0) {
+                        {"min_s", r.min_s},     {"samples", r.samples}, {"inner", r.inner},
+                        {"rounds", r.rounds}};
+    const bool timed = r.median_s > 0;
+    if (timed && r.flops > 0) {
       o["flops"] = r.flops;
       o["gflops"] = r.flops / r.median_s * 1e-9;
       if (roof.peak_gflops > 0) o["pct_peak"] = 100 * o["gflops"].get<double>() / roof.peak_gflops;
     }
-    if (r.bytes > 0) {
+    if (timed && r.bytes > 0) {
       o["bytes"] = r.bytes;
       o["gbs"] = r.bytes / r.median_s * 1e-9;
       if (roof.bandwidth_gbs > 0) o["pct_bandwidth"] = 100 * o["gbs"].get<double>() / roof.bandwidth_gbs;
     }
     if (r.flops > 0 && r.bytes > 0) o["arithmetic_intensity"] = r.flops / r.bytes;
-    if (r.items > 0) o["items_per_s"] = r.items / r.median_s;
+    if (timed && r.items > 0) o["items_per_s"] = r.items / r.median_s;
     if (!r.note.empty()) o["note"] = r.note;
     j["rows"].push_back(o);
   }
@@ -261,7 +308,9 @@ int run(const Options& o) {
   rec.meta()["device"] = device_description(device);
   rec.meta()["batch"] = o.batch;
   rec.meta()["repeats"] = o.repeats;
-  rec.meta()["statistic"] = "median of repeats after 2 warmup calls";
+  rec.meta()["statistic"] =
+      "median of repeats after 2 warmup calls; rows compared with OpenBLAS (sgemm, conv openblas-im2col): the "
+      "repeats split over alternating rounds (each row's 'rounds'), 2 warmup calls before each block";
   const double busy = busy_percent(0.5);
   rec.meta()["machine"]["busy_percent_before_start"] = busy;
   std::printf("facet bench: %s, %d logical CPUs, sgemm kernel %s, median of %d samples; CPUs %.0f%% busy before start\n",
@@ -304,6 +353,10 @@ int run(const Options& o) {
     }
     f << rec.to_json().dump(2) << "\n";
     std::printf("wrote %s\n", o.json_path.c_str());
+  }
+  if (rec.failures() > 0) {
+    std::fprintf(stderr, "facet bench: %d row(s) FAILED their check (see FAILED above)\n", rec.failures());
+    return 1;
   }
   return 0;
 }

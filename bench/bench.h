@@ -19,7 +19,8 @@ struct Options {
   double min_sample_s = 0.002;       // tiny kernels are looped until one sample takes at least this long
   std::string filter;                // only rows whose name contains this
   std::string json_path = "bench.json";
-  bool compare_openblas = true;      // time OpenBLAS sgemm next to ours (loaded at run time, bench only)
+  bool compare_openblas = true;      // time OpenBLAS sgemm and an OpenBLAS im2col conv next to ours
+                                     // (loaded at run time, bench only)
   std::string device = "cpu";        // cpu | cuda: where the model section runs (the others are CPU-only)
 };
 

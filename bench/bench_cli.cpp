@@ -54,7 +54,8 @@ std::shared_ptr<CliOptions> add_cli_options(CLI::App& cmd) {
   cmd.add_option("--filter", c->options.filter, "only rows whose name contains this text (e.g. conv3@64)");
   cmd.add_option("--json", c->options.json_path, "where to write the JSON results ('' for none)")
       ->capture_default_str();
-  cmd.add_flag("--no-openblas", c->no_openblas, "do not load OpenBLAS for the sgemm comparison");
+  cmd.add_flag("--no-openblas", c->no_openblas,
+               "do not load OpenBLAS for the sgemm and conv (openblas-im2col) comparisons");
   cmd.add_option("--device", c->options.device, "cpu or cuda: where the model rows (training step, inference "
                                                 "images/s) run; cuda runs only the model section")
       ->capture_default_str();

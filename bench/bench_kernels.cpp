@@ -4,11 +4,18 @@
 // bytes = compulsory traffic (inputs read once, outputs written once, += outputs read and written), so GB/s
 // against the triad roof says how close a memory-bound kernel is to its limit; GFLOP/s against the FMA
 // probe does the same for the conv and dense kernels.
+// Each conv row is also timed against a Caffe-style im2col + OpenBLAS sgemm convolution (impl
+// "openblas-im2col", bench_conv_openblas.h) on the same inputs and threads, after checking once that its output
+// and gradients match facet's; the two alternate in rounds as the sgemm rows do (bench_sgemm.cpp says why).
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/bench_conv_openblas.h"
 #include "bench/bench_util.h"
 #include "kernels/activation.h"
 #include "kernels/batchnorm2d.h"
@@ -40,6 +47,46 @@ Row make_row(const std::string& name, const std::string& shape, int threads, dou
   return r;
 }
 
+// "" when every got[i] is within 1e-3 + 1e-3*|ref[i]| of ref[i], else where and by how much it is not.
+std::string mismatch(const char* what, const float* got, const float* ref, int64_t n) {
+  int64_t bad = 0, worst = -1;
+  double worst_excess = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double err = std::fabs(double(got[i]) - ref[i]), tol = 1e-3 + 1e-3 * std::fabs(double(ref[i]));
+    if (!(err <= tol)) {  // NaN fails too
+      ++bad;
+      if (worst < 0 || !(err - tol <= worst_excess)) worst = i, worst_excess = err - tol;
+    }
+  }
+  if (bad == 0) return "";
+  char buf[192];
+  std::snprintf(buf, sizeof buf, "mismatch: %s differs from facet's at %lld of %lld, worst [%lld] %g vs %g",
+                what, (long long)bad, (long long)n, (long long)worst, double(got[worst]), double(ref[worst]));
+  return buf;
+}
+
+// Times facet's row alone, or alternating with the OpenBLAS im2col row (theirs) and then prints the ratio; a
+// row whose check failed (failure non-empty) is recorded untimed with the failure as its note.
+void time_vs_openblas(Recorder& rec, const Row& row, const std::function<void()>& ours,
+                      const std::function<void()>& theirs, const std::string& failure) {
+  if (!theirs) {
+    rec.time(row, ours);
+    return;
+  }
+  Row other = row;
+  other.impl = "openblas-im2col";
+  if (!failure.empty()) {
+    rec.time(row, ours);
+    other.note = failure;
+    rec.fail(row.name + " " + row.shape + " openblas-im2col: " + failure);
+    rec.add(other);
+    return;
+  }
+  const std::vector<Row> rows = rec.time_alternating({{row, ours}, {other, theirs}});
+  std::printf("%-8s %-34s facet/openblas-im2col speed ratio %.2f\n", "", row.name.c_str(),
+              rows[1].median_s / rows[0].median_s);
+}
+
 void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads) {
   const std::string tag = "conv" + std::to_string(l.index) + "@" + std::to_string(size);
   if (!rec.wanted(tag)) return;
@@ -50,19 +97,61 @@ void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads)
   Buffer dx(in_n, 26), dw(w_n, 27), db(l.cout, 28);
   const double fwd_flops = 2.0 * out_n * l.cin * 9;
   const std::string shape = nchw(B, l.cin, l.side, l.side) + "->" + std::to_string(l.cout);
-  // Each conv row is timed for the fast batch-parallel kernel and for the plain im2col+sgemm reference path
-  // it replaced (impl "reference"), in the same run.
-  Row fwd = make_row(tag + " conv fwd", shape, threads, fwd_flops, 4.0 * (in_n + w_n + out_n));
-  rec.time(fwd, [&] { cpu::conv2d_forward(y.data(), x.data(), w.data(), bias.data(), d); });
-  fwd.impl = "reference";
-  rec.time(fwd, [&] { cpu::conv2d_forward_reference(y.data(), x.data(), w.data(), bias.data(), d); });
   // Layer 1's input is the image batch: training computes no input gradient there.
   const bool with_dx = l.index > 1;
+
+  // The OpenBLAS im2col conv, when OpenBLAS is loadable, checked once against facet's kernels on these inputs.
+  const bool use_openblas = rec.options().compare_openblas && openblas().ok;
+  if (!use_openblas) {
+    static bool said = false;  // one line per run, not per row
+    if (!said)
+      std::printf("conv openblas-im2col rows skipped: %s\n",
+                  rec.options().compare_openblas ? openblas().error.c_str() : "--no-openblas");
+    said = true;
+  }
+  std::unique_ptr<OpenBlasConv> obc;
+  std::string fwd_failure, bwd_failure;
+  Buffer y2, dx2, dw2, db2;
+  if (use_openblas) {
+    obc = std::make_unique<OpenBlasConv>(openblas(), d);
+    y2 = Buffer(out_n);
+    cpu::conv2d_forward(y.data(), x.data(), w.data(), bias.data(), d);
+    obc->forward(y2.data(), x.data(), w.data(), bias.data());
+    fwd_failure = mismatch("output", y2.data(), y.data(), out_n);
+    dx2 = Buffer(in_n);
+    dw2 = Buffer(w_n);
+    db2 = Buffer(l.cout);
+    for (Buffer* g : {&dx, &dw, &db, &dx2, &dw2, &db2}) g->zero();
+    cpu::conv2d_backward(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(), d);
+    obc->backward(with_dx ? dx2.data() : nullptr, dw2.data(), db2.data(), dy.data(), x.data(), w.data());
+    for (const std::string& m : {with_dx ? mismatch("dx", dx2.data(), dx.data(), in_n) : std::string(),
+                                 mismatch("dw", dw2.data(), dw.data(), w_n),
+                                 mismatch("db", db2.data(), db.data(), l.cout)})
+      if (bwd_failure.empty()) bwd_failure = m;
+  }
+
+  // Each conv row is timed for the fast batch-parallel kernel, for OpenBLAS's im2col conv (alternating with it)
+  // and for the plain im2col+sgemm reference path the fast kernel replaced (impl "reference"), in the same run.
+  Row fwd = make_row(tag + " conv fwd", shape, threads, fwd_flops, 4.0 * (in_n + w_n + out_n));
+  time_vs_openblas(
+      rec, fwd, [&] { cpu::conv2d_forward(y.data(), x.data(), w.data(), bias.data(), d); },
+      obc ? std::function<void()>([&] { obc->forward(y2.data(), x.data(), w.data(), bias.data()); }) : nullptr,
+      fwd_failure);
+  fwd.impl = "reference";
+  rec.time(fwd, [&] { cpu::conv2d_forward_reference(y.data(), x.data(), w.data(), bias.data(), d); });
   Row bwd = make_row(tag + (with_dx ? " conv bwd (dx,dw,db)" : " conv bwd (dw,db)"), shape, threads,
                      fwd_flops * (with_dx ? 2 : 1), 4.0 * (out_n + in_n + 2 * w_n + (with_dx ? 2 * in_n : 0)));
-  rec.time(bwd, [&] {
-    cpu::conv2d_backward(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(), d);
-  });
+  time_vs_openblas(
+      rec, bwd,
+      [&] {
+        cpu::conv2d_backward(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(),
+                             d);
+      },
+      obc ? std::function<void()>([&] {
+        obc->backward(with_dx ? dx2.data() : nullptr, dw2.data(), db2.data(), dy.data(), x.data(), w.data());
+      })
+          : nullptr,
+      bwd_failure);
   bwd.impl = "reference";
   rec.time(bwd, [&] {
     cpu::conv2d_backward_reference(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(),

@@ -3,9 +3,14 @@
 //   forward      Y  (Cout, B*HW)   = W (Cout, Cin*9) * col (Cin*9, B*HW)          M=Cout  N=B*HW  K=Cin*9
 //   data grad    dcol (Cin*9, B*HW) = W^T * dY (Cout, B*HW)                        M=Cin*9 N=B*HW  K=Cout (transA)
 //   weight grad  dW (Cout, Cin*9)  = dY (Cout, B*HW) * col^T                      M=Cout  N=Cin*9 K=B*HW (transB)
-#include <chrono>
+// Why the two alternate: the cores may be shared, and on the 2-vCPU VM this was built on the second vCPU is
+// slowed from outside now and then (an FMA probe at 2 threads gave 100 then 58 GFLOP/s per core in two
+// consecutive runs), so timing all of facet's samples and then all of OpenBLAS's let one slow spell land on
+// one library and the ratio swung 0.5x-1.9x between runs of the same shape. Each shape is therefore timed in
+// kAlternatingRounds (3) rounds of [settle, a block of facet samples, settle, a block of OpenBLAS samples], and
+// each library's median/min is over its samples from every round (Recorder::time_alternating; the row's JSON
+// says "rounds"). Without OpenBLAS, facet's row is timed alone in one block.
 #include <cstdio>
-#include <thread>
 #include <string>
 
 #include "bench/bench_util.h"
@@ -33,22 +38,23 @@ void time_case(Recorder& rec, const GemmCase& c, int threads) {
   row.threads = threads;
   row.flops = 2.0 * c.M * c.N * c.K;
   row.bytes = 4.0 * (double(c.M) * c.K + double(c.K) * c.N + 2.0 * c.M * c.N);
-  // OpenBLAS's idle workers spin (then sleep) after each call, and ours do too: a pause before each block of
-  // samples lets the other library's threads go to sleep so neither is timed against the other's spinning.
-  auto settle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(150)); };
-  settle();
-  const Row& ours = rec.time(row, [&] {
-    cpu::sgemm(c.tA, c.tB, c.M, c.N, c.K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), ldc);
-  });
-  const double ours_s = ours.median_s;
   const OpenBlas& ob = openblas();
-  if (!rec.options().compare_openblas || !ob.ok) return;
-  row.impl = "openblas";
-  settle();
-  const Row& theirs = rec.time(row, [&] {
+  auto ours = [&] {
+    cpu::sgemm(c.tA, c.tB, c.M, c.N, c.K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), ldc);
+  };
+  if (!rec.options().compare_openblas || !ob.ok) {
+    settle();
+    rec.time(row, ours);
+    return;
+  }
+  Row theirs_row = row;
+  theirs_row.impl = "openblas";
+  auto theirs = [&] {
     ob.sgemm(c.tA, c.tB, c.M, c.N, c.K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), ldc);
-  });
-  std::printf("%-8s %-34s facet/openblas speed ratio %.2f\n", "", c.name.c_str(), theirs.median_s / ours_s);
+  };
+  const std::vector<Row> rows = rec.time_alternating({{row, ours}, {theirs_row, theirs}});
+  std::printf("%-8s %-34s facet/openblas speed ratio %.2f\n", "", c.name.c_str(),
+              rows[1].median_s / rows[0].median_s);
 }
 
 }  // namespace

@@ -20,8 +20,29 @@ struct Row {
   double flops = 0, bytes = 0;
   double items = 0;          // images per call for model rows (-> images/s)
   int samples = 0, inner = 1;
+  int rounds = 1;            // alternating rounds the samples were taken in (Recorder::time_alternating)
   std::string note;
 };
+
+// The timed samples of one function: seconds per call of each sample, each the mean over `inner` calls.
+struct Samples {
+  std::vector<double> seconds;
+  int inner = 1;
+};
+
+// One implementation in an alternating comparison (Recorder::time_alternating): its row and what it times.
+struct Contender {
+  Row row;
+  std::function<void()> f;
+};
+
+// Rounds of an alternating comparison (see time_alternating).
+constexpr int kAlternatingRounds = 3;
+
+// Sleeps 150 ms: OpenBLAS's idle workers spin (then sleep) after each call, and ours do too, so a pause before
+// each block of samples lets the other library's threads go to sleep and neither is timed against the other's
+// spinning.
+void settle();
 
 // Measured roofs at one thread count.
 struct Roofs {
@@ -34,10 +55,25 @@ class Recorder {
   explicit Recorder(const Options& o) : options_(o) {}
   const Options& options() const { return options_; }
   bool wanted(const std::string& name) const;
-  // Times f (warmup, then `repeats` samples of `inner` calls each, inner chosen so a sample lasts at least
-  // min_sample_s) and records the row. setup() (not timed) runs before every sample when given.
+  // Two warmup calls of f, then `count` samples of `inner` calls each. inner <= 0: chosen from the warmups so a
+  // sample lasts at least min_sample_s (1 when setup is given); otherwise that inner is kept, so later blocks of
+  // the same function add comparable samples. setup() (not timed) runs before every sample when given.
+  Samples sample(const std::function<void()>& f, int count, const std::function<void()>& setup = nullptr,
+                 int inner = 0) const;
+  // Records (and prints) a row whose median/min are over `samples`.
+  Row& record(Row row, const Samples& samples, int rounds = 1);
+  // sample() with `repeats` samples, then record().
   Row& time(Row row, const std::function<void()>& f, const std::function<void()>& setup = nullptr);
+  // Times the contenders alternately in `rounds` rounds; each round is, for each contender in turn, settle()
+  // then a block of its samples. Each contender gets `repeats` samples in all, split across the rounds (at
+  // least one per round), and its row's median/min are over all of them. Alternating spreads a slowdown of the
+  // machine that comes and goes over every contender instead of landing on one block. Returns the recorded
+  // rows, in the contenders' order.
+  std::vector<Row> time_alternating(const std::vector<Contender>& contenders, int rounds = kAlternatingRounds);
   void add(Row row);
+  // A row that failed a check (e.g. a wrong result): printed to stderr and counted; `facet bench` then exits 1.
+  void fail(const std::string& message);
+  int failures() const { return failures_; }
   void set_roofs(int threads, Roofs r);
   Roofs roofs(int threads) const;
   void print_header() const;
@@ -50,6 +86,7 @@ class Recorder {
   const Options& options_;
   std::vector<Row> rows_;
   std::vector<std::pair<int, Roofs>> roofs_;
+  int failures_ = 0;
   nlohmann::json meta_ = nlohmann::json::object();
 };
 
