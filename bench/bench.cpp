@@ -227,6 +227,7 @@ void Recorder::print_row(const Row& r) const {
   std::printf("%-8s %-34s %-26s %-15s %3d %10.3f %9s %8s %6s %7s", r.section.c_str(), r.name.c_str(),
               r.shape.c_str(), r.impl.c_str(), r.threads, r.median_s * 1e3, gfs, gbs, pct, ai);
   if (timed && r.items > 0) std::printf("  %.1f img/s", r.items / r.median_s);
+  if (r.peak_rss_mib > 0) std::printf("  peak RSS %.0f MiB", r.peak_rss_mib);
   if (!r.note.empty()) std::printf("  (%s)", r.note.c_str());
   std::printf("\n");
   std::fflush(stdout);
@@ -258,10 +259,24 @@ nlohmann::json Recorder::to_json() const {
     }
     if (r.flops > 0 && r.bytes > 0) o["arithmetic_intensity"] = r.flops / r.bytes;
     if (timed && r.items > 0) o["items_per_s"] = r.items / r.median_s;
+    if (r.peak_rss_mib > 0) o["peak_rss_mib"] = r.peak_rss_mib;
     if (!r.note.empty()) o["note"] = r.note;
     j["rows"].push_back(o);
   }
   return j;
+}
+
+void reset_peak_rss() {
+  std::ofstream f("/proc/self/clear_refs");
+  if (f) f << "5";
+}
+
+double peak_rss_mib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // "VmHWM:   123456 kB"
+  return 0;
 }
 
 // ---- driver --------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //   train step  = forward (training mode) + loss + backward + Adam update of every parameter (optim/adam.h,
 //                 lr 1e-3: the framework's own step, the one the trainer runs)
 //   inference   = forward in eval mode without a graph (NoGradGuard)
+// Each row also records the process's peak RSS while it ran (bench_util.h reset_peak_rss / peak_rss_mib).
 // reported as images/s. Inputs and labels are synthetic and seeded: speed does not depend on the values. On
 // the GPU every call ends by waiting for the device, so a sample is the whole step, not the time to queue it.
 #include <string>
@@ -11,6 +12,7 @@
 #include "bench/bench_util.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
+#include "tensor/host_cache.h"
 #include "tensor/tensor.h"
 
 namespace facet::bench {
@@ -55,23 +57,37 @@ void run_model(Recorder& rec, int threads) {
       train.note = "fwd+loss+bwd+Adam" + what;
       if (device != Device::CPU) train.impl = device_name(device);
       model->set_training(true);
-      rec.time(train, [&] {
-        adam->zero_grad();
-        std::vector<Tensor> out = model->forward(x);
-        Tensor loss = model_loss(*model, out, labels, {});
-        loss.backward();
-        adam->step();
-        synchronize(device);
-      });
+      // Each row's own peak: the host cache's free blocks from the rows before are given back first (a training
+      // process runs one configuration; glibc gives the peer's freed tensors back to the OS alike).
+      host_cache_release();
+      reset_peak_rss();
+      const Samples train_samples = rec.sample(
+          [&] {
+            adam->zero_grad();
+            std::vector<Tensor> out = model->forward(x);
+            Tensor loss = model_loss(*model, out, labels, {});
+            loss.backward();
+            adam->step();
+            synchronize(device);
+          },
+          rec.options().repeats);
+      train.peak_rss_mib = peak_rss_mib();
+      rec.record(train, train_samples);
       Row infer = train;
       infer.name = tag + " inference" + suffix;
       infer.note = "eval mode, no graph" + (fusion == Fusion::conv_bn_act_pool ? std::string(", BN folded into the conv") : what);
       model->set_training(false);
-      rec.time(infer, [&] {
-        NoGradGuard guard;
-        std::vector<Tensor> out = model->forward(x);
-        synchronize(device);
-      });
+      host_cache_release();
+      reset_peak_rss();
+      const Samples infer_samples = rec.sample(
+          [&] {
+            NoGradGuard guard;
+            std::vector<Tensor> out = model->forward(x);
+            synchronize(device);
+          },
+          rec.options().repeats);
+      infer.peak_rss_mib = peak_rss_mib();
+      rec.record(infer, infer_samples);
     }
   }
 }

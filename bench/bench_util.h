@@ -21,8 +21,14 @@ struct Row {
   double items = 0;          // images per call for model rows (-> images/s)
   int samples = 0, inner = 1;
   int rounds = 1;            // alternating rounds the samples were taken in (Recorder::time_alternating)
+  double peak_rss_mib = 0;   // model rows: the process's peak RSS while the row ran (0: not measured)
   std::string note;
 };
+
+// Peak RSS per row (Linux >= 4.0): reset_peak_rss() sets the kernel's high-water mark (VmHWM) to the current
+// RSS, peak_rss_mib() reads it. Memory still held from earlier rows counts, as it does in the peer's rows.
+void reset_peak_rss();
+double peak_rss_mib();  // 0 where /proc/self/status has no VmHWM
 
 // The timed samples of one function: seconds per call of each sample, each the mean over `inner` calls.
 struct Samples {

@@ -100,10 +100,26 @@ for size in sizes:
         fmt = lambda v: "%.1f" % v if v else "n/a"
         print("%3dx%-3d %-5s facet %8s   torch nchw %8s  channels_last %8s   facet/best-torch %s"
               % (size, size, mode, fmt(f), fmt(p["nchw"]), fmt(p["channels_last"]), "%.2f" % ratio if ratio else "n/a"))
+# Peak RSS of each training row on its own (both sides reset the kernel's high-water mark before a row), so
+# facet's layer-by-layer rows or the peer's other layout do not count against the row that is compared.
+def facet_rss(size, mode):
+    name = "basecnn@%d %s" % (size, "train step" if mode == "train" else "inference")
+    v = [row["peak_rss_mib"] for j in facet for row in j["rows"] if row["name"] == name and row.get("peak_rss_mib")]
+    return statistics.median(v) if v else None
+def peer_rss(size, mode, layout):
+    v = [row["peak_rss_mib"] for j in peer for row in j["rows"]
+         if row["size"] == size and row["mode"] == mode and row["layout"] == layout and row.get("peak_rss_mib")]
+    return statistics.median(v) if v else None
+for size in sizes:
+    f = facet_rss(size, "train")
+    p = {l: peer_rss(size, "train", l) for l in ("nchw", "channels_last")}
+    fmt = lambda v: "%.0f" % v if v else "n/a"
+    print("%3dx%-3d train peak RSS (MiB, that row alone): facet %s   torch nchw %s  channels_last %s"
+          % (size, size, fmt(f), fmt(p["nchw"]), fmt(p["channels_last"])))
 if facet:
-    print("facet peak RSS (model bench process): %.0f MiB" % statistics.median(j["peak_rss_mib"] for j in facet))
+    print("facet peak RSS (whole model bench process, all rows): %.0f MiB" % statistics.median(j["peak_rss_mib"] for j in facet))
 if peer:
-    print("torch peak RSS (peer process): %.0f MiB" % statistics.median(j["peak_rss_mib"] for j in peer))
+    print("torch peak RSS (whole peer process, all rows): %.0f MiB" % statistics.median(j["peak_rss_mib"] for j in peer))
 fmt = lambda v: "%.2f" % v if v else "n/a"
 print("ratio train=%s infer=%s" % (fmt(ratios.get((64, "train"))), fmt(ratios.get((64, "infer")))))
 EOF

@@ -57,6 +57,28 @@ def build_model(torch, nn):
     return BaseCNN
 
 
+def reset_peak_rss():
+    """Resets the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux >= 4.0), so each row's peak is its own
+    (memory still held from earlier rows counts, as in facet's bench, which does the same)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mib():
+    """VmHWM of this process in MiB (the peak since the last reset_peak_rss), or None off Linux."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def main():
     args = parse_args()
     try:
@@ -96,6 +118,7 @@ def main():
             for mode in modes:
                 step = train_step if mode == "train" else infer_step
                 model.train(mode == "train")
+                reset_peak_rss()
                 for _ in range(args.warmup):
                     step()
                 samples = []
@@ -107,7 +130,7 @@ def main():
                 med = statistics.median(samples)
                 row = {"size": size, "layout": layout, "mode": mode, "batch": args.batch, "threads": args.threads,
                        "median_step_s": med, "images_per_s": args.batch / med,
-                       "samples_s": samples}
+                       "samples_s": samples, "peak_rss_mib": peak_rss_mib()}
                 results.append(row)
                 print("torch %-5s %3dx%-3d %-13s threads=%d  %8.2f ms/step  %7.1f images/s"
                       % (mode, size, size, layout, args.threads, med * 1e3, args.batch / med), flush=True)
