@@ -6,7 +6,6 @@
 #include <map>
 #include <mutex>
 #include <new>
-#include <set>
 
 namespace facet {
 namespace {
@@ -22,6 +21,7 @@ std::size_t default_limit() {
 struct Block {
   void* ptr;
   std::size_t bytes;
+  std::size_t freed_at;  // the allocation count (Cache::tick) when it was freed
 };
 using Lru = std::list<Block>;
 
@@ -33,12 +33,11 @@ struct Cache {
   std::map<std::size_t, std::deque<Lru::iterator>> free;
   HostCacheStats stats;
   std::size_t limit = default_limit();
-  // Against thrashing: sizes a miss gave back, and how long the cache has gone without a miss.
-  std::set<std::size_t> traded;
-  std::size_t hit_streak = 0, live_blocks = 0;
+  std::size_t tick = 0;         // large allocations so far
+  std::size_t live_blocks = 0;  // large blocks handed out and not yet freed
 
   void push(void* p, std::size_t bytes) {  // may throw std::bad_alloc (a list node); then nothing changed
-    Lru::iterator node = lru.insert(lru.end(), Block{p, bytes});
+    Lru::iterator node = lru.insert(lru.end(), Block{p, bytes, tick});
     try {
       free[bytes].push_back(node);
     } catch (...) {
@@ -74,8 +73,15 @@ struct Cache {
 
   void release_locked() {
     while (!lru.empty()) release_oldest();
-    traded.clear();
-    hit_streak = 0;
+  }
+
+  // Gives back the free blocks that no allocation wanted during the last idle_window() large allocations,
+  // oldest first (the LRU's front is the oldest). A loop that uses a block once per cycle reuses it within a
+  // cycle, which is shorter than the window, so a steady loop gives nothing back.
+  std::size_t idle_window() const { return 2 * (live_blocks + lru.size()) + 16; }
+  void release_idle() {
+    const std::size_t window = idle_window();
+    while (!lru.empty() && tick - lru.front().freed_at > window) release_oldest();
   }
 };
 
@@ -97,31 +103,16 @@ void* host_alloc(std::size_t bytes) {
   }
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  if (void* p = c.take(bytes)) {
+  ++c.tick;
+  c.release_idle();
+  void* p = c.take(bytes);
+  if (p) {
     ++c.stats.hits;
-    ++c.live_blocks;
-    // A whole cycle's worth of hits in a row (as many as there are large blocks): what earlier trades taught is
-    // stale, so later misses trade again (e.g. on going back to an earlier input size).
-    if (++c.hit_streak >= c.live_blocks + c.lru.size()) c.traded.clear();
-    return p;
-  }
-  ++c.stats.misses;
-  c.hit_streak = 0;
-  if (c.traded.erase(bytes)) {
-    // A size given back by an earlier trade is wanted again: the loop uses more sizes at once than the trade
-    // assumed. Map a new block and keep the rest, so that the next cycle finds all its sizes cached.
   } else {
-    // Idle memory is traded for the new block instead of being added to: give back at least as many bytes of
-    // other sizes, least recently freed first. A steady loop never gets here after its first step.
-    std::size_t given = 0;
-    while (given < bytes && !c.lru.empty()) {
-      const std::size_t b = c.release_oldest();
-      given += b;
-      c.traded.insert(b);
-    }
+    ++c.stats.misses;
+    p = std::aligned_alloc(kAlign, bytes);
+    if (!p) throw std::bad_alloc();
   }
-  void* p = std::aligned_alloc(kAlign, bytes);
-  if (!p) throw std::bad_alloc();
   ++c.live_blocks;
   return p;
 }

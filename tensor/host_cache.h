@@ -7,16 +7,15 @@
 // (the PyTorch-CUDA-allocator idea, on the host), so after the first step the memory is already mapped.
 // Smaller blocks go to malloc, which serves them well.
 //
-// Idle memory is traded for new memory instead of adding to it: on a miss (no free block of the size asked
-// for) the cache first gives back free blocks of other sizes, least recently freed first, until at least the
-// bytes asked for are gone or nothing is cached. When the input size changes, the old size's blocks go back to
-// the system as the new ones are mapped, so the footprint is about the larger of the two, not their sum. A size
-// that a trade gave back and that misses again later shows the loop needs more sizes at once than the trade
-// assumed: that miss maps a new block and gives nothing back, so a steady loop (the same sizes every step) stops
-// missing after its first step or two and from then on gives nothing back (sizes learnt this way are forgotten
-// after as many hits in a row as there are large blocks, so a later change of size trades again). The cache
-// also holds at most host_cache_limit() bytes of free blocks (default 2 GiB, or FACET_HOST_CACHE_MB); beyond
-// that a freed block is returned at once.
+// Idle memory goes back: a free block that no allocation took during the last 2 x (blocks in use + blocks
+// cached) + 16 large allocations is returned to the system, oldest first (checked on every large allocation).
+// A steady loop reuses each of its blocks once per cycle, well inside that window, so it gives nothing back and
+// never misses after its first step; when the input size changes (a second model, a new batch size), the old
+// size's blocks go back within about two cycles instead of being held for good. (Trading cached blocks for the
+// new ones on each miss, tried first, thrashed in inference: its activations are freed during the forward, so
+// a miss later in the same forward gave back blocks the next forward needed.) The cache also holds at most
+// host_cache_limit() bytes of free blocks (default 2 GiB, or FACET_HOST_CACHE_MB); beyond that a freed block
+// is returned at once.
 #pragma once
 #include <cstddef>
 
@@ -28,12 +27,12 @@ void host_free(void* ptr, std::size_t bytes);   // bytes as given to host_alloc
 struct HostCacheStats {
   std::size_t cached_bytes = 0;  // free blocks held for reuse
   std::size_t hits = 0, misses = 0;  // large allocations served from / not from the cache
-  std::size_t released = 0;          // bytes of cached blocks given back to the system (on misses, by
+  std::size_t released = 0;          // bytes of cached blocks given back to the system (idle, by
                                      // host_cache_release, or by lowering the limit)
 };
 HostCacheStats host_cache_stats();
 std::size_t host_cache_limit();
 void host_cache_set_limit(std::size_t bytes);  // gives back the oldest blocks above it; 0 turns caching off
-void host_cache_release();                     // frees every cached block, forgets the sizes trades learnt
+void host_cache_release();                     // frees every cached block
 
 }  // namespace facet
