@@ -1,6 +1,7 @@
-// Every CPU kernel on BaseCNN's shapes (batch B, input side 64 and 128): conv2d forward/backward per layer,
-// batchnorm (train forward, backward, eval), LeakyReLU, max-pool 2x2, the three fused, and dropout on each conv
-// layer's output, the dense layers (features->256->128) and softmax-CE on the three heads.
+// Every CPU kernel on BaseCNN's shapes (batch B, input side 64 and 128): conv2d forward (plain, and with BN's
+// batch statistics in its epilogue) and backward per layer, batchnorm (train forward, backward, eval), LeakyReLU,
+// max-pool 2x2, the three fused (and their pass with the statistics given), dropout on each conv layer's output,
+// the dense layers (features->256->128) and softmax-CE on the three heads.
 // bytes = compulsory traffic (inputs read once, outputs written once, += outputs read and written), so GB/s
 // against the triad roof says how close a memory-bound kernel is to its limit; GFLOP/s against the FMA
 // probe does the same for the conv and dense kernels.
@@ -139,6 +140,16 @@ void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads)
       fwd_failure);
   fwd.impl = "reference";
   rec.time(fwd, [&] { cpu::conv2d_forward_reference(y.data(), x.data(), w.data(), bias.data(), d); });
+  // The same forward with batchnorm's batch statistics gathered in its epilogue (the training path of the
+  // fused cycle): what it costs over the plain forward is the statistics' share, read from cache, not memory.
+  {
+    Buffer mean(l.cout), rstd(l.cout), rmean(l.cout), rvar(l.cout, 43, 0.5f, 1.5f);
+    Row st = make_row(tag + " conv fwd + BN statistics", shape, threads, fwd_flops, 4.0 * (in_n + w_n + out_n));
+    rec.time(st, [&] {
+      cpu::conv2d_forward_bn_stats(y.data(), mean.data(), rstd.data(), rmean.data(), rvar.data(), x.data(), w.data(),
+                                   bias.data(), 0.1f, 1e-5f, d);
+    });
+  }
   Row bwd = make_row(tag + (with_dx ? " conv bwd (dx,dw,db)" : " conv bwd (dw,db)"), shape, threads,
                      fwd_flops * (with_dx ? 2 : 1), 4.0 * (out_n + in_n + 2 * w_n + (with_dx ? 2 * in_n : 0)));
   time_vs_openblas(
@@ -197,6 +208,11 @@ void pointwise_layer(Recorder& rec, const ConvLayer& l, int size, int B, int thr
     rec.time(make_row(tag + " bn+leaky+pool fused fwd train", shape, threads, 0, 8.0 * n + 8.0 * pn), [&] {
       cpu::bn_act_pool_forward(y.data(), argmax.data(), mean.data(), rstd.data(), rmean.data(), rvar.data(), x.data(),
                                gamma.data(), beta.data(), true, 0.1f, 1e-5f, 0.01f, pd);
+    });
+    // With the statistics given (after conv2d_forward_bn_stats): x read once. Eval after folding: the same pass.
+    rec.time(make_row(tag + " bn+leaky+pool apply (statistics given)", shape, threads, 0, 4.0 * n + 8.0 * pn), [&] {
+      cpu::bn_act_pool_apply(y.data(), argmax.data(), x.data(), mean.data(), rstd.data(), gamma.data(), beta.data(),
+                             0.01f, pd);
     });
     rec.time(make_row(tag + " bn+leaky+pool fused bwd", shape, threads, 0, 8.0 * pn + 16.0 * n), [&] {
       cpu::bn_act_pool_backward(dx.data(), dgamma.data(), dbeta.data(), dy.data(), argmax.data(), x.data(),
