@@ -116,10 +116,14 @@ for size in sizes:
     fmt = lambda v: "%.0f" % v if v else "n/a"
     print("%3dx%-3d train peak RSS (MiB, that row alone): facet %s   torch nchw %s  channels_last %s"
           % (size, size, fmt(f), fmt(p["nchw"]), fmt(p["channels_last"])))
+# The whole process: the largest row peak (the per-row resets also reset what getrusage reports).
+def process_peak(j):
+    return max([row.get("peak_rss_mib") or 0 for row in j["rows"]] + [j.get("peak_rss_mib") or 0])
 if facet:
-    print("facet peak RSS (whole model bench process, all rows): %.0f MiB" % statistics.median(j["peak_rss_mib"] for j in facet))
+    print("facet peak RSS (model bench process, its largest row: layer by layer): %.0f MiB"
+          % statistics.median(process_peak(j) for j in facet))
 if peer:
-    print("torch peak RSS (whole peer process, all rows): %.0f MiB" % statistics.median(j["peak_rss_mib"] for j in peer))
+    print("torch peak RSS (peer process, its largest row): %.0f MiB" % statistics.median(process_peak(j) for j in peer))
 fmt = lambda v: "%.2f" % v if v else "n/a"
 print("ratio train=%s infer=%s" % (fmt(ratios.get((64, "train"))), fmt(ratios.get((64, "infer")))))
 EOF
