@@ -12,8 +12,9 @@
 namespace facet::test {
 
 // Every CUDA test starts here. The emulated build (test_cuda) switches the emulated device on, which must
-// then exist. The nvcc build (test_cuda_gpu: the same parity tests on facet_cuda) needs a GPU; without one
-// the test says that it was skipped and why, and returns false.
+// then exist. The nvcc build (test_cuda_gpu: the same parity tests on facet_cuda) needs a GPU; without one its
+// main (tests/gpu_main.cpp) exits before any test runs, so ctest says Skipped. Run directly with a test name on
+// a machine without a GPU, the test says it was skipped and why, and returns false.
 inline bool cuda_device_or_skip() {
   facet::cuda::set_emulation_enabled(true);
   if (facet::cuda::emulated_build()) {
