@@ -52,6 +52,9 @@ Tensor make_output(const Shape& shape, Device device, const char* op, std::vecto
 // The gradient buffer of a parent if it wants one, else null (kernels skip null gradients).
 float* grad_of(const Tensor& t) { return wants_grad(t) ? t.impl()->grad_data() : nullptr; }
 
+// An optional tensor's data, or null when it is undefined (kernels read null as "absent").
+const float* data_or_null(const Tensor& t) { return t.defined() ? t.data() : nullptr; }
+
 // Checks shared by batchnorm2d, maxpool2d and their fused form (one wording for all three).
 void check_per_channel(const char* op, const Shape& x, int C, std::initializer_list<const Tensor*> tensors) {
   for (const Tensor* t : tensors)
@@ -120,7 +123,6 @@ Tensor conv_output(const Tensor& x, const Tensor& weight, const Tensor& bias, co
                      });
 }
 
-const float* data_or_null(const Tensor& t) { return t.defined() ? t.data() : nullptr; }
 
 }  // namespace
 
@@ -138,8 +140,8 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
   if (x.dim() != 4 && x.dim() != 2) shape_error("batchnorm2d", "input " + shape_str(x.shape()) + " must be (N,C,H,W) or (N,C)");
   int N = int(x.size(0)), C = int(x.size(1)), HW = int(x.numel() / (int64_t(N) * C));
   check_per_channel("batchnorm2d", x.shape(), C, {&gamma, &beta, &running_mean, &running_var});
-  const float* g = gamma.defined() ? gamma.data() : nullptr;
-  const float* b = beta.defined() ? beta.data() : nullptr;
+  const float* g = data_or_null(gamma);
+  const float* b = data_or_null(beta);
   if (!training) {
     Tensor out = make_output(x.shape(), x.device(), "batchnorm2d_eval", {}, nullptr);
     FACET_CALL(x.device(), batchnorm2d_forward_eval, out.data(), x.data(), g, b, running_mean.data(), running_var.data(),
@@ -151,7 +153,7 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
   Tensor out = make_output(x.shape(), x.device(), "batchnorm2d", {x, gamma, beta},
                            [x, gamma, beta, mean, rstd, N, C, HW](TensorImpl& self) {
                              FACET_CALL(x.device(), batchnorm2d_backward, grad_of(x), grad_of(gamma), grad_of(beta),
-                                        self.grad->data(), x.data(), gamma.defined() ? gamma.data() : nullptr,
+                                        self.grad->data(), x.data(), data_or_null(gamma),
                                         mean.data(), rstd.data(), N, C, HW);
                            });
   FACET_CALL(x.device(), batchnorm2d_forward_train, out.data(), mean.data(), rstd.data(), running_mean.data(), running_var.data(), x.data(), g, b, N, C, HW,
@@ -175,6 +177,25 @@ Tensor maxpool2d(const Tensor& x, int kernel, int stride, int pad) {
 
 // ---- batchnorm -> activation -> maxpool, fused ---------------------------------------------------------------
 
+namespace {
+
+// The fused node's output (N,C,P,Q); with `record`, its backward is bn_act_pool_backward into x, gamma and beta
+// with the saved statistics and winners (batchnorm_act_pool, and conv_bn_act_pool after its conv node).
+Tensor bn_act_pool_output(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
+                          const Tensor& rstd, const std::shared_ptr<Storage>& argmax, float alpha,
+                          const Pool2dDims& d, bool record) {
+  std::vector<Tensor> parents;
+  if (record) parents = {x, gamma, beta};
+  return make_output({d.N, d.C, d.P(), d.Q()}, x.device(), "batchnorm_act_pool", parents,
+                     [x, gamma, beta, mean, rstd, argmax, alpha, d](TensorImpl& self) {
+                       FACET_CALL(x.device(), bn_act_pool_backward, grad_of(x), grad_of(gamma), grad_of(beta),
+                                  self.grad->data(), reinterpret_cast<const int32_t*>(argmax->data()), x.data(),
+                                  data_or_null(gamma), data_or_null(beta), mean.data(), rstd.data(), alpha, d);
+                     });
+}
+
+}  // namespace
+
 Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                           Tensor& running_var, bool training, float momentum, float eps, float alpha, int kernel,
                           int stride, int pad) {
@@ -182,20 +203,12 @@ Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& be
   const Pool2dDims d = pool_dims(op, x.shape(), kernel, stride, pad);
   check_per_channel(op, x.shape(), d.C, {&gamma, &beta, &running_mean, &running_var});
   if (training) check_batch_statistics(op, x.shape(), int64_t(d.N) * d.H * d.W);
-  const float* g = gamma.defined() ? gamma.data() : nullptr;
-  const float* b = beta.defined() ? beta.data() : nullptr;
+  const float* g = data_or_null(gamma);
+  const float* b = data_or_null(beta);
   Tensor mean = Tensor::empty({d.C}, x.device()), rstd = Tensor::empty({d.C}, x.device());  // (C) saved
   auto argmax = raw_buffer(size_t(d.N) * d.C * d.P() * d.Q() * sizeof(int32_t), x.device());  // (N,C,P,Q) saved
   // Eval (running statistics) records no graph, as batchnorm2d's eval does.
-  std::vector<Tensor> parents;
-  if (training) parents = {x, gamma, beta};
-  Tensor out = make_output({d.N, d.C, d.P(), d.Q()}, x.device(), op, parents,
-                           [x, gamma, beta, mean, rstd, argmax, alpha, d](TensorImpl& self) {
-                             FACET_CALL(x.device(), bn_act_pool_backward, grad_of(x), grad_of(gamma), grad_of(beta),
-                                        self.grad->data(), reinterpret_cast<const int32_t*>(argmax->data()),
-                                        x.data(), gamma.defined() ? gamma.data() : nullptr,
-                                        beta.defined() ? beta.data() : nullptr, mean.data(), rstd.data(), alpha, d);
-                           });
+  Tensor out = bn_act_pool_output(x, gamma, beta, mean, rstd, argmax, alpha, d, training);
   FACET_CALL(x.device(), bn_act_pool_forward, out.data(), reinterpret_cast<int32_t*>(argmax->data()), mean.data(),
              rstd.data(), running_mean.data(), running_var.data(), x.data(), g, b, training, momentum, eps, alpha, d);
   return out;
@@ -231,13 +244,7 @@ Tensor conv_bn_act_pool(const Tensor& x, const Tensor& weight, const Tensor& bia
   Tensor h = conv_output(x, weight, bias, cd);                                // (N,K,P,Q)
   FACET_CALL(dev, conv2d_forward_bn_stats, h.data(), mean.data(), rstd.data(), running_mean.data(), running_var.data(),
              x.data(), weight.data(), data_or_null(bias), momentum, eps, cd);
-  Tensor out = make_output({d.N, d.C, d.P(), d.Q()}, dev, "batchnorm_act_pool", {h, gamma, beta},
-                           [h, gamma, beta, mean, rstd, argmax, alpha, d](TensorImpl& self) {
-                             FACET_CALL(h.device(), bn_act_pool_backward, grad_of(h), grad_of(gamma), grad_of(beta),
-                                        self.grad->data(), reinterpret_cast<const int32_t*>(argmax->data()),
-                                        h.data(), data_or_null(gamma), data_or_null(beta), mean.data(), rstd.data(),
-                                        alpha, d);
-                           });
+  Tensor out = bn_act_pool_output(h, gamma, beta, mean, rstd, argmax, alpha, d, true);
   FACET_CALL(dev, bn_act_pool_apply, out.data(), am, h.data(), mean.data(), rstd.data(), data_or_null(gamma),
              data_or_null(beta), alpha, d);
   return out;
@@ -273,7 +280,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     FACET_CALL(x.device(), linear_backward, grad_of(x), grad_of(weight), grad_of(bias), self.grad->data(), x.data(),
                weight.data(), B, IN, OUT);
   });
-  FACET_CALL(x.device(), linear_forward, out.data(), x.data(), weight.data(), bias.defined() ? bias.data() : nullptr,
+  FACET_CALL(x.device(), linear_forward, out.data(), x.data(), weight.data(), data_or_null(bias),
              B, IN, OUT);
   return out;
 }
@@ -333,10 +340,10 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
     FACET_CALL(dev, sum_backward, dlosses.data(), self.grad->data(), B);
     FACET_CALL(dev, scale_forward, dlosses.data(), dlosses.data(), inv, B);
     FACET_CALL(dev, softmax_cross_entropy_backward, grad_of(logits), dlosses.data(), probs.data(),
-               reinterpret_cast<const int32_t*>(tgt->data()), weights.defined() ? weights.data() : nullptr, B, C, smooth);
+               reinterpret_cast<const int32_t*>(tgt->data()), data_or_null(weights), B, C, smooth);
   });
   FACET_CALL(dev, softmax_cross_entropy_forward, losses.data(), probs.data(),
-             logits.data(), reinterpret_cast<const int32_t*>(tgt->data()), weights.defined() ? weights.data() : nullptr,
+             logits.data(), reinterpret_cast<const int32_t*>(tgt->data()), data_or_null(weights),
              B, C, smooth);
   FACET_CALL(dev, sum_forward, out.data(), losses.data(), B);
   FACET_CALL(dev, scale_forward, out.data(), out.data(), inv, 1);
