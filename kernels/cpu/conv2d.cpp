@@ -16,13 +16,18 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "kernels/conv2d.h"
 #include "kernels/cpu/batchnorm_stats.h"
+#include "kernels/cpu/conv2d_pack.h"
 #include "kernels/cpu/conv2d_reference.h"
+#include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/gemm.h"
 
 namespace facet::cpu {
@@ -44,6 +49,33 @@ int chunk_images(const Conv2dDims& d, const Geometry& g) {
 }
 
 bool is_pointwise(const Conv2dDims& d) { return d.R == 1 && d.S == 1 && d.stride == 1 && d.pad == 0; }
+
+std::atomic<ConvIm2col> g_im2col{[] {
+  const char* e = std::getenv("FACET_CONV_IM2COL");
+  const std::string_view v = e ? e : "";
+  return v == "memory" ? ConvIm2col::memory : v == "packed" ? ConvIm2col::packed : ConvIm2col::automatic;
+}()};
+
+// The kernel whose packing im2col is fused into, or null for im2col into memory: fused needs the packers
+// (AVX-512), stride 1, a kernel whose panels they can write, and a mode that asks for it (`automatic` asks
+// for the forward, and for the weight gradient when `wide_weight_grad` is false).
+const gemm_detail::GemmKernel* fused_kernel(const Conv2dDims& d, bool wide_weight_grad = false) {
+  const ConvIm2col mode = g_im2col.load(std::memory_order_relaxed);
+  if (mode == ConvIm2col::memory || (mode == ConvIm2col::automatic && wide_weight_grad)) return nullptr;
+  if (d.stride != 1 || !conv_pack::available()) return nullptr;
+  const gemm_detail::GemmKernel& k = gemm_detail::active_kernel();
+  return k.nr % 16 == 0 && k.nr <= 64 ? &k : nullptr;
+}
+
+// The weight gradient's fused packing (col^T, pixels along the panels' depth) transposes 16 x 16 blocks after
+// one masked load per crs value and run: for wide planes, where im2col's long row copies are cheap, that is
+// slower than im2col into memory and pack_strided's transposes (bench kernels rows, impl im2col-memory:
+// 0.80-0.96 of it at Q >= 32), for planes at most this wide faster (1.05-1.32 at Q <= 8).
+constexpr int kFusedWeightGradMaxQ = 8;
+
+conv_pack::Im2colView im2col_view(const float* in, const Conv2dDims& d, int Q, int n0, int p0, int p1) {
+  return conv_pack::Im2colView{in, d.C, d.H, d.W, d.R, d.S, d.pad, Q, n0, p0, (p1 - p0) * Q};
+}
 
 // Per-thread scratch that only grows: repeated calls (every training step) reuse it without page faults.
 float* scratch(std::vector<float>& v, int64_t n) {
@@ -166,6 +198,7 @@ bool forward_chunks(float* out, const float* in, const float* weight, const floa
   if (chunks < nt) return false;
   const int K = d.K, CRS = int(g.CRS), rows = block_rows(g, G);
   const bool pointwise = is_pointwise(d);
+  const gemm_detail::GemmKernel* fused = fused_kernel(d);  // pointwise single images skip im2col anyway
   if (moments) moments->assign(size_t(chunks) * K, Moments{});
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
   for (int ci = 0; ci < chunks; ++ci) {
@@ -177,14 +210,20 @@ bool forward_chunks(float* out, const float* in, const float* weight, const floa
         const int p1 = std::min(g.P, p0 + rows), cols = (p1 - p0) * g.Q;
         const float* X = in + int64_t(n0) * d.C * g.HW + int64_t(p0) * g.Q;  // pointwise: the image is col
         int ldx = int(g.PQ);
-        if (!pointwise) {
+        if (!pointwise && !fused) {
           float* col = scratch(tl_col, g.CRS * cols);  // (CRS, cols)
           im2col_block(col, in, d, g, n0, 1, p0, p1);
           X = col;
           ldx = cols;
         }
         float* ob = o + int64_t(p0) * g.Q;
-        sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, X, ldx, 0.0f, ob, int(g.PQ));
+        if (fused && !pointwise) {
+          const conv_pack::Im2colView v = im2col_view(in, d, g.Q, n0, p0, p1);
+          gemm_detail::sgemm_packed_b(*fused, false, K, cols, CRS, 1.0f, weight, CRS, {conv_pack::pack_col, &v},
+                                      0.0f, ob, int(g.PQ));
+        } else {
+          sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, X, ldx, 0.0f, ob, int(g.PQ));
+        }
         for (int k = 0; k < K; ++k) {
           float* yk = ob + int64_t(k) * g.PQ;  // (cols), in L2 since the GEMM just wrote it
           if (bias)
@@ -198,10 +237,16 @@ bool forward_chunks(float* out, const float* in, const float* weight, const floa
       continue;
     }
     const int cols = int(cnt * g.PQ);
-    float* col = scratch(tl_col, g.CRS * cols);  // (CRS, cnt*PQ)
-    im2col_block(col, in, d, g, n0, cnt, 0, g.P);
     float* y = scratch(tl_y, int64_t(K) * cols);  // (K, cnt*PQ)
-    sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, col, cols, 0.0f, y, cols);
+    if (fused) {
+      const conv_pack::Im2colView v = im2col_view(in, d, g.Q, n0, 0, g.P);
+      gemm_detail::sgemm_packed_b(*fused, false, K, cols, CRS, 1.0f, weight, CRS, {conv_pack::pack_col, &v}, 0.0f,
+                                  y, cols);
+    } else {
+      float* col = scratch(tl_col, g.CRS * cols);  // (CRS, cnt*PQ); several images are never their own col
+      im2col_block(col, in, d, g, n0, cnt, 0, g.P);
+      sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, col, cols, 0.0f, y, cols);
+    }
     for (int k = 0; k < K; ++k) {
       float* yk = y + int64_t(k) * cols;  // (cnt*PQ): channel k of the chunk's images, in order
       const float b = bias ? bias[k] : 0.0f;
@@ -295,6 +340,7 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
   // (slots, K, CRS): each slot's first chunk overwrites (beta 0), so no zeroing is needed.
   float* partial = dweight ? scratch(tl_partial, slots * wn) : nullptr;
   const bool pointwise = is_pointwise(d);
+  const gemm_detail::GemmKernel* fused = fused_kernel(d, g.Q > kFusedWeightGradMaxQ);
   const int rows = block_rows(g, G);
 #pragma omp parallel for schedule(static) num_threads(std::min(nt, slots)) if (nt > 1)
   for (int slot = 0; slot < slots; ++slot) {
@@ -318,7 +364,13 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
         const bool direct = cnt == 1 && pointwise;  // the image is its own col matrix
         const float* X = in + int64_t(n0) * d.C * g.HW + int64_t(p0) * g.Q;
         int ldx = int(g.PQ);
-        if (dweight) {
+        if (dweight && fused && !direct) {
+          const conv_pack::Im2colView v = im2col_view(in, d, g.Q, n0, p0, p1);
+          gemm_detail::sgemm_packed_b(*fused, false, K, CRS, cols, 1.0f, dY, lddy,
+                                      {conv_pack::pack_col_transposed, &v}, first ? 0.0f : 1.0f, partial + slot * wn,
+                                      CRS);
+          first = false;
+        } else if (dweight) {
           if (!direct) {
             float* col = scratch(tl_col, g.CRS * cols);
             im2col_block(col, in, d, g, n0, cnt, p0, p1);
@@ -349,5 +401,8 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
     dweight[i] += s;
   }
 }
+
+void set_conv_im2col(ConvIm2col mode) { g_im2col.store(mode, std::memory_order_relaxed); }
+ConvIm2col conv_im2col() { return g_im2col.load(std::memory_order_relaxed); }
 
 }  // namespace facet::cpu

@@ -46,6 +46,8 @@ struct Problem {
   float beta;
   float* C;
   int ldc;
+  const BPacker* bpack = nullptr;  // op(B) from a packing function (B, ldb and tB unused)
+  int k_base = 0;                  // depth offset of this problem in the packer's op(B) (K-split parts)
 };
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
@@ -99,7 +101,9 @@ void pack_b(const GemmKernel& g, const Problem& p, float* Bp, int jc, int nc, in
   const int j = jc + q0 * g.nr;
   const int cols = std::min(q1 * g.nr, nc) - q0 * g.nr;
   float* dst = Bp + static_cast<long>(q0) * g.nr * kc;
-  if (p.tB)  // op(B)(k,j) = B[j*ldb + k]
+  if (p.bpack)
+    p.bpack->pack(p.bpack->ctx, dst, p.k_base + pc, kc, j, cols, g.nr);
+  else if (p.tB)  // op(B)(k,j) = B[j*ldb + k]
     g.pack_strided(dst, p.B + static_cast<long>(j) * p.ldb + pc, p.ldb, cols, kc, g.nr, 1.0f);
   else  // op(B)(k,j) = B[k*ldb + j]
     g.pack_contiguous(dst, p.B + static_cast<long>(pc) * p.ldb + j, p.ldb, cols, kc, g.nr, 1.0f);
@@ -197,7 +201,8 @@ void run_ksplit(const GemmKernel& g, const Problem& p, int nt) {
     Problem q = p;
     q.K = k1 - k0;
     q.A = p.tA ? p.A + static_cast<long>(k0) * p.lda : p.A + k0;
-    q.B = p.tB ? p.B + k0 : p.B + static_cast<long>(k0) * p.ldb;
+    q.B = p.bpack ? nullptr : p.tB ? p.B + k0 : p.B + static_cast<long>(k0) * p.ldb;
+    q.k_base = p.k_base + k0;
     if (t > 0) {
       partial[t] = tls_c.get(static_cast<size_t>(p.M) * p.N);
       q.C = partial[t];
@@ -220,18 +225,14 @@ void run_ksplit(const GemmKernel& g, const Problem& p, int nt) {
   }
 }
 
-}  // namespace
-
-void sgemm_with(const GemmKernel& g, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
-                int lda, const float* B, int ldb, float beta, float* C, int ldc) {
-  const Problem p{transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.0f) {
+void run(const GemmKernel& g, const Problem& p) {
+  if (p.M <= 0 || p.N <= 0) return;
+  if (p.K <= 0 || p.alpha == 0.0f) {
     scale_c(p);
     return;
   }
   int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const double flops = 2.0 * M * N * K;
+  const double flops = 2.0 * p.M * p.N * p.K;
   // Below ~2 MFLOP (about 10 us on one core) waking a second thread costs more than it saves.
   if (flops < 2e6) nt = 1;
   if (nt == 1) {
@@ -239,12 +240,26 @@ void sgemm_with(const GemmKernel& g, bool transA, bool transB, int M, int N, int
     return;
   }
   // Small C, long reduction: K-split (re-packing the long A and B once per block of C would cost more).
-  const long cn = static_cast<long>(M) * N;
-  if (cn <= 65536 && K >= 4 * std::max(M, N) && K >= 2 * nt * g.kc) {
+  const long cn = static_cast<long>(p.M) * p.N;
+  if (cn <= 65536 && p.K >= 4 * std::max(p.M, p.N) && p.K >= 2 * nt * g.kc) {
     run_ksplit(g, p, nt);
     return;
   }
   run_blocks(g, p, nt, 2 * nt);
+}
+
+}  // namespace
+
+void sgemm_with(const GemmKernel& g, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+                int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+  run(g, Problem{transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
+}
+
+void sgemm_packed_b(const GemmKernel& g, bool transA, int M, int N, int K, float alpha, const float* A, int lda,
+                    const BPacker& b, float beta, float* C, int ldc) {
+  Problem p{transA, false, M, N, K, alpha, A, lda, nullptr, 0, beta, C, ldc};
+  p.bpack = &b;
+  run(g, p);
 }
 
 const GemmKernel& active_kernel() {

@@ -20,17 +20,13 @@
 // when inlined (a false positive in the compiler's own header).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "kernels/cpu/avx512_util.h"
 
 namespace facet::cpu::gemm_detail {
 namespace {
 
-// Lanes valid in the 16-float chunk starting at `start` of a length-`len` vector, as a mask.
-inline __mmask16 tail_mask(int start, int len) {
-  const int left = len - start;
-  if (left >= 16) return 0xFFFF;
-  if (left <= 0) return 0;
-  return static_cast<__mmask16>((1u << left) - 1u);
-}
+using avx512::tail_mask;
+using avx512::transpose16x16;
 
 // C tile (m x n valid of MR x NV*16) = acc + beta*C (beta == 0: C not read).
 template <int MR, int NV>
@@ -109,35 +105,6 @@ void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp
     Bp += NR;
   }
   store_tile<MR, NV>(acc, C, ldc, m, n, beta);
-}
-
-// In-register transpose of a 16x16 block (r[i] = row i in, column i out).
-inline void transpose16x16(__m512 (&r)[16]) {
-  __m512 t[16];
-#pragma GCC unroll 8
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-    t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
-    t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-    t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; ++i) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
-  }
 }
 
 // Panel p: dst[p*P*kc + k*P + r] = scale * src[(p*P + r)*ld + k]: 16 rows x 16 k at a time through an

@@ -42,4 +42,17 @@ const GemmKernel& active_kernel();
 void sgemm_with(const GemmKernel& kernel, bool transA, bool transB, int M, int N, int K, float alpha,
                 const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc);
 
+// op(B) produced by a function instead of read from a matrix: pack(ctx, dst, k0, kc, j0, cols, nr) writes the
+// ceil(cols/nr) B panels of op(B) rows [k0, k0+kc) x columns [j0, j0+cols) in the layout above, zero-padded to
+// whole panels. conv2d uses it to unroll im2col straight into the panels (kernels/cpu/conv2d_pack.h), so the
+// unrolled matrix is never stored.
+struct BPacker {
+  void (*pack)(const void* ctx, float* dst, int k0, int kc, int j0, int cols, int nr);
+  const void* ctx;
+};
+
+// C = alpha * op(A) * op(B) + beta * C with op(B) (K,N) from `b` (same blocking and threads as sgemm_with).
+void sgemm_packed_b(const GemmKernel& kernel, bool transA, int M, int N, int K, float alpha, const float* A, int lda,
+                    const BPacker& b, float beta, float* C, int ldc);
+
 }  // namespace facet::cpu::gemm_detail
