@@ -16,12 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_conv_nhwc.h"
 #include "bench/bench_conv_openblas.h"
 #include "bench/bench_util.h"
 #include "kernels/activation.h"
 #include "kernels/batchnorm2d.h"
 #include "kernels/bn_act_pool.h"
 #include "kernels/conv2d.h"
+#include "kernels/cpu/conv2d_pack.h"
 #include "kernels/cpu/conv2d_reference.h"
 #include "kernels/dropout.h"
 #include "kernels/linear.h"
@@ -66,26 +68,52 @@ std::string mismatch(const char* what, const float* got, const float* ref, int64
   return buf;
 }
 
-// Times facet's row alone, or alternating with the OpenBLAS im2col row (theirs) and then prints the ratio; a
-// row whose check failed (failure non-empty) is recorded untimed with the failure as its note.
-void time_vs_openblas(Recorder& rec, const Row& row, const std::function<void()>& ours,
-                      const std::function<void()>& theirs, const std::string& failure) {
-  if (!theirs) {
-    rec.time(row, ours);
-    return;
+// Another implementation of a conv row: its impl name, what it times (null: not available) and why its check
+// failed (empty: it passed).
+struct Alternative {
+  std::string impl;
+  std::function<void()> f;
+  std::string failure;
+};
+
+// Times facet's conv row (im2col as the default mode chooses, kernels/cpu/conv2d_pack.h) alternating, in rounds,
+// with facet's other im2col modes (impl "im2col-memory": always into a col buffer; "im2col-packed": always
+// into the GEMM's packing) where the packers exist, and with the alternatives; then prints the ratios. An
+// alternative whose check failed is recorded untimed with the failure as its note.
+void time_conv_contenders(Recorder& rec, const Row& row, const std::function<void()>& ours,
+                          const std::vector<Alternative>& others) {
+  std::vector<Contender> contenders = {{row, ours}};
+  const cpu::ConvIm2col mode = cpu::conv_im2col();
+  if (mode != cpu::ConvIm2col::memory && cpu::conv_pack::available())
+    for (cpu::ConvIm2col alt : {cpu::ConvIm2col::memory, cpu::ConvIm2col::packed}) {
+      if (alt == mode) continue;
+      Row r = row;
+      r.impl = alt == cpu::ConvIm2col::memory ? "im2col-memory" : "im2col-packed";
+      contenders.push_back({r, [&ours, alt, mode] {
+                              cpu::set_conv_im2col(alt);
+                              ours();
+                              cpu::set_conv_im2col(mode);
+                            }});
+    }
+  std::vector<Row> failed;
+  for (const Alternative& a : others) {
+    if (!a.f) continue;
+    Row other = row;
+    other.impl = a.impl;
+    if (a.failure.empty()) {
+      contenders.push_back({other, a.f});
+    } else {
+      other.note = a.failure;
+      rec.fail(row.name + " " + row.shape + " " + a.impl + ": " + a.failure);
+      failed.push_back(other);
+    }
   }
-  Row other = row;
-  other.impl = "openblas-im2col";
-  if (!failure.empty()) {
-    rec.time(row, ours);
-    other.note = failure;
-    rec.fail(row.name + " " + row.shape + " openblas-im2col: " + failure);
-    rec.add(other);
-    return;
-  }
-  const std::vector<Row> rows = rec.time_alternating({{row, ours}, {other, theirs}});
-  std::printf("%-8s %-34s facet/openblas-im2col speed ratio %.2f\n", "", row.name.c_str(),
-              rows[1].median_s / rows[0].median_s);
+  const std::vector<Row> rows = contenders.size() == 1 ? std::vector<Row>{rec.time(row, ours)}
+                                                       : rec.time_alternating(contenders);
+  for (const Row& f : failed) rec.add(f);
+  for (size_t i = 1; i < rows.size(); ++i)
+    std::printf("%-8s %-34s facet/%s speed ratio %.2f\n", "", row.name.c_str(), rows[i].impl.c_str(),
+                rows[i].median_s / rows[0].median_s);
 }
 
 void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads) {
@@ -131,13 +159,40 @@ void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads)
       if (bwd_failure.empty()) bwd_failure = m;
   }
 
+  // The same convolution in NHWC on facet's sgemm (bench_conv_nhwc.h), checked once against facet's NCHW
+  // results after converting the layouts; its buffers are NHWC (x3, dy3, dx3) and (K,R,S,C) (w3, dw3).
+  NhwcConv nhwc(d);
+  Buffer x3(in_n), w3(w_n), y3(out_n), dy3(out_n), dx3(in_n), dw3(w_n), db3(l.cout);
+  std::string nhwc_fwd_failure, nhwc_bwd_failure;
+  {
+    NhwcConv::nchw_to_nhwc(x3.data(), x.data(), B, l.cin, l.side, l.side);
+    NhwcConv::nchw_to_nhwc(w3.data(), w.data(), l.cout, l.cin, 3, 3);  // (K,C,R,S) -> (K,R,S,C)
+    NhwcConv::nchw_to_nhwc(dy3.data(), dy.data(), B, l.cout, l.side, l.side);
+    Buffer back_in(in_n), back_out(out_n), back_w(w_n);
+    cpu::conv2d_forward(y.data(), x.data(), w.data(), bias.data(), d);
+    nhwc.forward(y3.data(), x3.data(), w3.data(), bias.data());
+    NhwcConv::nhwc_to_nchw(back_out.data(), y3.data(), B, l.cout, l.side, l.side);
+    nhwc_fwd_failure = mismatch("output", back_out.data(), y.data(), out_n);
+    for (Buffer* g : {&dx, &dw, &db, &dx3, &dw3, &db3}) g->zero();
+    cpu::conv2d_backward(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(), d);
+    nhwc.backward(with_dx ? dx3.data() : nullptr, dw3.data(), db3.data(), dy3.data(), x3.data(), w3.data());
+    NhwcConv::nhwc_to_nchw(back_in.data(), dx3.data(), B, l.cin, l.side, l.side);
+    NhwcConv::nhwc_to_nchw(back_w.data(), dw3.data(), l.cout, l.cin, 3, 3);
+    for (const std::string& m : {with_dx ? mismatch("dx", back_in.data(), dx.data(), in_n) : std::string(),
+                                 mismatch("dw", back_w.data(), dw.data(), w_n),
+                                 mismatch("db", db3.data(), db.data(), l.cout)})
+      if (nhwc_bwd_failure.empty()) nhwc_bwd_failure = m;
+  }
+
   // Each conv row is timed for the fast batch-parallel kernel, for OpenBLAS's im2col conv (alternating with it)
   // and for the plain im2col+sgemm reference path the fast kernel replaced (impl "reference"), in the same run.
   Row fwd = make_row(tag + " conv fwd", shape, threads, fwd_flops, 4.0 * (in_n + w_n + out_n));
-  time_vs_openblas(
+  time_conv_contenders(
       rec, fwd, [&] { cpu::conv2d_forward(y.data(), x.data(), w.data(), bias.data(), d); },
-      obc ? std::function<void()>([&] { obc->forward(y2.data(), x.data(), w.data(), bias.data()); }) : nullptr,
-      fwd_failure);
+      {{"openblas-im2col",
+        obc ? std::function<void()>([&] { obc->forward(y2.data(), x.data(), w.data(), bias.data()); }) : nullptr,
+        fwd_failure},
+       {"nhwc-im2col", [&] { nhwc.forward(y3.data(), x3.data(), w3.data(), bias.data()); }, nhwc_fwd_failure}});
   fwd.impl = "reference";
   rec.time(fwd, [&] { cpu::conv2d_forward_reference(y.data(), x.data(), w.data(), bias.data(), d); });
   // The same forward with batchnorm's batch statistics gathered in its epilogue (the training path of the
@@ -152,17 +207,23 @@ void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads)
   }
   Row bwd = make_row(tag + (with_dx ? " conv bwd (dx,dw,db)" : " conv bwd (dw,db)"), shape, threads,
                      fwd_flops * (with_dx ? 2 : 1), 4.0 * (out_n + in_n + 2 * w_n + (with_dx ? 2 * in_n : 0)));
-  time_vs_openblas(
+  time_conv_contenders(
       rec, bwd,
       [&] {
         cpu::conv2d_backward(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(),
                              d);
       },
-      obc ? std::function<void()>([&] {
-        obc->backward(with_dx ? dx2.data() : nullptr, dw2.data(), db2.data(), dy.data(), x.data(), w.data());
-      })
-          : nullptr,
-      bwd_failure);
+      {{"openblas-im2col",
+        obc ? std::function<void()>([&] {
+          obc->backward(with_dx ? dx2.data() : nullptr, dw2.data(), db2.data(), dy.data(), x.data(), w.data());
+        })
+            : nullptr,
+        bwd_failure},
+       {"nhwc-im2col",
+        [&] {
+          nhwc.backward(with_dx ? dx3.data() : nullptr, dw3.data(), db3.data(), dy3.data(), x3.data(), w3.data());
+        },
+        nhwc_bwd_failure}});
   bwd.impl = "reference";
   rec.time(bwd, [&] {
     cpu::conv2d_backward_reference(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(),
