@@ -159,7 +159,8 @@ Study make_study(const std::string& id, const std::string& data, bool adience) {
     st.notes = "BaseCNN at 64x64 from 72x72 faces with random crops and flips, label smoothing 0.1, AdamW with a "
                "cosine schedule after 2 warmup epochs, 40 epochs, test-time flip. Targets (the studies' pretrained "
                "results, from scratch): gender >= 93%, race >= 84%, ten groups >= 58% exact and >= 93% within one; "
-               "study B's intuition bins >= 70% (a second run, one head).";
+               "study B's intuition bins >= 70% (a second run, one head). A third run trains the three heads at 128x128 "
+               "from 144x144 faces.";
     Config c{"basecnn64-aug-cosine", base_spec(data, 64, 40), "target: age >= 58% (one-off >= 93%), gender >= 93%, "
                                                               "race >= 84%", 0};
     c.spec.data.labels = "groups10+gender+race";
@@ -180,6 +181,13 @@ Study make_study(const std::string& id, const std::string& data, bool adience) {
     b.theirs = "target: >= 70% (study B: own CNN 62.31%, VGG16 pretrained 70.05%, fine-tuned 74.34%)";
     b.spec.data.labels = "intuition";
     st.configs.push_back(b);
+    // The same three heads at 128x128 (from 144x144 faces): twice the resolution for gender and race, whose
+    // cues (hair, skin texture, facial detail) a 64x64 face blurs.
+    Config h = c;
+    h.name = "basecnn128-aug-cosine";
+    h.spec.data.size = 128;
+    h.spec.data.resize = 144;
+    st.configs.push_back(h);
   } else {
     throw std::invalid_argument("study '" + id + "': use A, B, C, D, E, parity or beyond");
   }
