@@ -144,11 +144,8 @@ void pack_col_transposed(const void* ctx, float* dst, int k0, int kc, int j0, in
 
 namespace facet::cpu::conv_pack {
 #if defined(FACET_CONV_PACK_HAVE_AVX512)
-bool available() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  return ok;
-}
+// The same CPU features as the AVX-512 sgemm kernel (checked outside the AVX-512 region, as there).
+bool available() { return gemm_detail::avx512_kernel() != nullptr; }
 #else
 bool available() { return false; }
 void pack_col(const void*, float*, int, int, int, int, int) {}
