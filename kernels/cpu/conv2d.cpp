@@ -57,21 +57,21 @@ std::atomic<ConvIm2col> g_im2col{[] {
 }()};
 
 // The kernel whose packing im2col is fused into, or null for im2col into memory: fused needs the packers
-// (AVX-512), stride 1, a kernel whose panels they can write, and a mode that asks for it (`automatic` asks
-// for the forward, and for the weight gradient when `wide_weight_grad` is false).
-const gemm_detail::GemmKernel* fused_kernel(const Conv2dDims& d, bool wide_weight_grad = false) {
-  const ConvIm2col mode = g_im2col.load(std::memory_order_relaxed);
-  if (mode == ConvIm2col::memory || (mode == ConvIm2col::automatic && wide_weight_grad)) return nullptr;
+// (AVX-512), stride 1, a kernel whose panels they can write, and a mode other than memory.
+const gemm_detail::GemmKernel* fused_kernel(const Conv2dDims& d) {
+  if (g_im2col.load(std::memory_order_relaxed) == ConvIm2col::memory) return nullptr;
   if (d.stride != 1 || !conv_pack::available()) return nullptr;
   const gemm_detail::GemmKernel& k = gemm_detail::active_kernel();
   return k.nr % 16 == 0 && k.nr <= 64 ? &k : nullptr;
 }
 
-// The weight gradient's fused packing (col^T, pixels along the panels' depth) transposes 16 x 16 blocks after
-// one masked load per crs value and run: for wide planes, where im2col's long row copies are cheap, that is
-// slower than im2col into memory and pack_strided's transposes (bench kernels rows, impl im2col-memory:
-// 0.80-0.96 of it at Q >= 32), for planes at most this wide faster (1.05-1.32 at Q <= 8).
-constexpr int kFusedWeightGradMaxQ = 8;
+// How `automatic` computes the weight gradient dW = dY col^T, whose reduction (the pixels) is the contiguous
+// dimension of both operands. On planes at most kPackedWeightGradMaxQ wide: im2col into the packing (packed
+// col^T; its per-run loads are few when a run is a whole short row). On wider ones: col in memory and
+// sgemm_nt's dot products, which need no packing at all, where the blocked sgemm would transpose both dY and
+// col into panels (and waste 21 of the 48-wide tile on layer 1's C*R*S = 27). Measured in the bench's
+// conv rows (docs/performance.md, third round).
+constexpr int kPackedWeightGradMaxQ = 8;
 
 conv_pack::Im2colView im2col_view(const float* in, const Conv2dDims& d, int Q, int n0, int p0, int p1) {
   return conv_pack::Im2colView{in, d.C, d.H, d.W, d.R, d.S, d.pad, Q, n0, p0, (p1 - p0) * Q};
@@ -340,7 +340,10 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
   // (slots, K, CRS): each slot's first chunk overwrites (beta 0), so no zeroing is needed.
   float* partial = dweight ? scratch(tl_partial, slots * wn) : nullptr;
   const bool pointwise = is_pointwise(d);
-  const gemm_detail::GemmKernel* fused = fused_kernel(d, g.Q > kFusedWeightGradMaxQ);
+  const ConvIm2col mode = g_im2col.load(std::memory_order_relaxed);
+  const bool packed_dw = mode == ConvIm2col::packed || (mode == ConvIm2col::automatic && g.Q <= kPackedWeightGradMaxQ);
+  const gemm_detail::GemmKernel* fused = packed_dw ? fused_kernel(d) : nullptr;
+  const bool dot_dw = mode == ConvIm2col::automatic && !fused;  // sgemm_nt (falls back without AVX-512)
   const int rows = block_rows(g, G);
 #pragma omp parallel for schedule(static) num_threads(std::min(nt, slots)) if (nt > 1)
   for (int slot = 0; slot < slots; ++slot) {
@@ -377,7 +380,9 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
             X = col;
             ldx = cols;
           }
-          sgemm(false, true, K, CRS, cols, 1.0f, dY, lddy, X, ldx, first ? 0.0f : 1.0f, partial + slot * wn, CRS);
+          if (!(dot_dw && gemm_detail::sgemm_nt(K, CRS, cols, dY, lddy, X, ldx, first ? 0.0f : 1.0f,
+                                                 partial + slot * wn, CRS)))
+            sgemm(false, true, K, CRS, cols, 1.0f, dY, lddy, X, ldx, first ? 0.0f : 1.0f, partial + slot * wn, CRS);
           first = false;
         }
         if (din) {

@@ -28,11 +28,14 @@ void pack_col_transposed(const void* ctx, float* dst, int k0, int kc, int j0, in
 }  // namespace facet::cpu::conv_pack
 
 namespace facet::cpu {
-// Where conv2d unrolls im2col: into a col buffer in memory, into the GEMM's packing (packed), or (automatic, the
-// default where the packers are available) packed for the forward and for the weight gradient of planes at
-// most 8 wide, in memory for the weight gradient of wider ones, as measured fastest (kernels/cpu/conv2d.cpp).
-// FACET_CONV_IM2COL=memory|packed|automatic at start-up, or the setter (tests, bench), overrides it. Every mode
-// computes the same sums in the same order: results are bitwise equal.
+// Where conv2d unrolls im2col, and so which products its weight gradient uses:
+//   memory     im2col into a col buffer, the blocked sgemm packs it (the plain kernel);
+//   packed     im2col straight into the sgemm's packing, forward and weight gradient;
+//   automatic  (the default) packed for the forward; for the weight gradient packed on planes at most 8 wide,
+//              else col in memory and the unpacked dot-product sgemm_nt (kernels/cpu/conv2d.cpp says why).
+// FACET_CONV_IM2COL=memory|packed|automatic at start-up, or the setter (tests, bench), overrides it. memory and
+// packed add the same products in the same order (bitwise equal results); automatic's forward and input
+// gradient are bitwise equal to theirs, its sgemm_nt weight gradients equal to rounding.
 enum class ConvIm2col { memory, automatic, packed };
 void set_conv_im2col(ConvIm2col mode);
 ConvIm2col conv_im2col();

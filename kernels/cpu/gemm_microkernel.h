@@ -55,4 +55,9 @@ struct BPacker {
 void sgemm_packed_b(const GemmKernel& kernel, bool transA, int M, int N, int K, float alpha, const float* A, int lda,
                     const BPacker& b, float beta, float* C, int ldc);
 
+// C (M,N) = A (M,K) * B (N,K)^T + beta * C on the calling thread, rows of A and B contiguous along K, without
+// packing (kernels/cpu/gemm_nt_avx512.cpp: 4 x 4 tiles of dot products; for conv2d's weight gradient).
+// Returns false, computing nothing, when this CPU lacks AVX-512 or a dimension is empty.
+bool sgemm_nt(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc);
+
 }  // namespace facet::cpu::gemm_detail

@@ -104,9 +104,10 @@ TEST_CASE("fast conv2d matches the im2col reference on odd shapes at 1 and 2 thr
   }
 }
 
-// The fused packers write the very panels the GEMM would have packed from col, so both paths add the same
-// products in the same order: outputs and gradients are bitwise equal.
-TEST_CASE("conv2d with im2col packed, in memory or automatic gives bitwise equal results", "[conv2d][fast]") {
+// The fused packers write the very panels the GEMM would have packed from col, so packed and memory add the
+// same products in the same order: outputs and gradients are bitwise equal. automatic shares their forward and
+// input gradient, and on planes at most 8 wide the packed weight gradient too.
+TEST_CASE("conv2d with im2col packed or in memory gives bitwise equal results, automatic too where it packs", "[conv2d][fast]") {
   if (!facet::cpu::conv_pack::available()) WARN("no AVX-512 here: both modes run the col-buffer path");
   uint64_t seed = 900;
   for (int threads : {1, 2}) {
@@ -132,8 +133,11 @@ TEST_CASE("conv2d with im2col packed, in memory or automatic gives bitwise equal
         INFO("packed vs " << name(modes[m]));
         CHECK_ALL_CLOSE(y[0], y[m], 0.0, 0.0);
         CHECK_ALL_CLOSE(dx[0], dx[m], 0.0, 0.0);
-        CHECK_ALL_CLOSE(dw[0], dw[m], 0.0, 0.0);
+        if (modes[m] == ConvIm2col::memory) CHECK_ALL_CLOSE(dw[0], dw[m], 0.0, 0.0);
       }
+      // automatic's weight gradient on planes wider than 8 comes from sgemm_nt: other sums, equal to rounding
+      // (the reference check above holds it to the tolerance); so does any strided one (no packers there).
+      if (d.Q() <= 8 && d.stride == 1) CHECK_ALL_CLOSE(dw[0], dw[2], 0.0, 0.0);
     }
   }
 }

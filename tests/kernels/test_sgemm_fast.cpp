@@ -160,3 +160,37 @@ TEST_CASE("fast sgemm reports the kernel it dispatches to", "[sgemm][fast]") {
     CHECK(&k == facet::cpu::gemm_detail::avx512_kernel());
   CHECK(check_case(nullptr, false, true, {31, 47, 129}, 1.0f, 0.0f, 0, 999));
 }
+
+// sgemm_nt (conv2d's weight-gradient product, no packing) against the reference with B transposed: tile edges
+// (M, N not multiples of 4), depths around the 16-lane steps and the 1024-deep slices, padded leading
+// dimensions, beta 0 over NaN, 1 and 0.5.
+TEST_CASE("sgemm_nt matches the reference on odd shapes and betas", "[sgemm][fast]") {
+  using facet::cpu::gemm_detail::sgemm_nt;
+  if (!facet::cpu::gemm_detail::avx512_kernel()) {
+    WARN("no AVX-512 here: sgemm_nt computes nothing and says so");
+    std::vector<float> c(4, 0.0f);
+    CHECK_FALSE(sgemm_nt(1, 1, 1, c.data(), 1, c.data(), 1, 0.0f, c.data(), 1));
+    return;
+  }
+  std::mt19937 rng(77);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  const std::vector<Shape> shapes = {{1, 1, 1},   {4, 4, 16},   {5, 3, 17},    {7, 9, 15},     {32, 27, 4096},
+                                     {3, 13, 1023}, {8, 6, 1025}, {13, 11, 2049}, {64, 576, 200}, {2, 1, 33}};
+  for (const Shape& s : shapes)
+    for (float beta : {0.0f, 1.0f, 0.5f}) {
+      INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " beta=" << beta);
+      const int lda = s.K + 3, ldb = s.K + 5, ldc = s.N + 2;
+      std::vector<float> A(size_t(s.M) * lda), B(size_t(s.N) * ldb), C(size_t(s.M) * ldc);
+      for (float& v : A) v = u(rng);
+      for (float& v : B) v = u(rng);
+      for (float& v : C) v = beta == 0.0f ? std::numeric_limits<float>::quiet_NaN() : u(rng);
+      std::vector<float> ref = C;
+      if (beta == 0.0f)
+        for (int i = 0; i < s.M; ++i)
+          for (int j = 0; j < s.N; ++j) ref[size_t(i) * ldc + j] = 0.0f;  // the reference reads C even at beta 0
+      REQUIRE(sgemm_nt(s.M, s.N, s.K, A.data(), lda, B.data(), ldb, beta, C.data(), ldc));
+      facet::cpu::sgemm_reference(false, true, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), ldb, beta, ref.data(),
+                                  ldc);
+      CHECK(close_to(C, ref, s.M, s.N, ldc, 1e-5f * float(s.K), 1e-5f, "sgemm_nt"));
+    }
+}
