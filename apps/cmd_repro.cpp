@@ -159,8 +159,8 @@ Study make_study(const std::string& id, const std::string& data, bool adience) {
     st.notes = "BaseCNN at 64x64 from 72x72 faces with random crops and flips, label smoothing 0.1, AdamW with a "
                "cosine schedule after 2 warmup epochs, 40 epochs, test-time flip. Targets (the studies' pretrained "
                "results, from scratch): gender >= 93%, race >= 84%, ten groups >= 58% exact and >= 93% within one; "
-               "study B's intuition bins >= 70% (a second run, one head). A third run trains the three heads at 128x128 "
-               "from 144x144 faces.";
+               "study B's intuition bins >= 70% (a second run, one head). A third run trains gender alone, a fourth the three "
+               "heads at 128x128 from 144x144 faces.";
     Config c{"basecnn64-aug-cosine", base_spec(data, 64, 40), "target: age >= 58% (one-off >= 93%), gender >= 93%, "
                                                               "race >= 84%", 0};
     c.spec.data.labels = "groups10+gender+race";
@@ -183,6 +183,12 @@ Study make_study(const std::string& id, const std::string& data, bool adience) {
     st.configs.push_back(b);
     // The same three heads at 128x128 (from 144x144 faces): twice the resolution for gender and race, whose
     // cues (hair, skin texture, facial detail) a 64x64 face blurs.
+    // Gender alone (one head, the same recipe at 64x64): whether sharing the trunk with age and race costs it.
+    Config gd = c;
+    gd.name = "basecnn64-gender-aug-cosine";
+    gd.theirs = "target: gender >= 93% (study D's pretrained features: 88.55%)";
+    gd.spec.data.labels = "gender";
+    st.configs.push_back(gd);
     Config h = c;
     h.name = "basecnn128-aug-cosine";
     h.spec.data.size = 128;
