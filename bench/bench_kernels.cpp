@@ -89,11 +89,7 @@ void time_conv_contenders(Recorder& rec, const Row& row, const std::function<voi
       if (alt == mode) continue;
       Row r = row;
       r.impl = alt == cpu::ConvIm2col::memory ? "im2col-memory" : "im2col-packed";
-      contenders.push_back({r, [&ours, alt, mode] {
-                              cpu::set_conv_im2col(alt);
-                              ours();
-                              cpu::set_conv_im2col(mode);
-                            }});
+      contenders.push_back({r, with_conv_im2col(alt, ours)});
     }
   std::vector<Row> failed;
   for (const Alternative& a : others) {

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "bench/bench_util.h"
-#include "kernels/cpu/conv2d_pack.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
 #include "tensor/host_cache.h"
@@ -85,14 +84,6 @@ void run_model(Recorder& rec, int threads) {
       step();
       return peak_rss_mib();
     };
-    auto with_im2col_memory = [](const std::function<void()>& step) {
-      return [step] {
-        const cpu::ConvIm2col mode = cpu::conv_im2col();
-        cpu::set_conv_im2col(cpu::ConvIm2col::memory);
-        step();
-        cpu::set_conv_im2col(mode);
-      };
-    };
     const bool compare_im2col = device == Device::CPU && cpu::conv_im2col() != cpu::ConvIm2col::memory &&
                                 cpu::conv_pack::available();
     for (Fusion fusion : {Fusion::none, Fusion::bn_act_pool, Fusion::conv_bn_act_pool}) {
@@ -115,7 +106,7 @@ void run_model(Recorder& rec, int threads) {
         Row mem = row;
         mem.name += ", im2col in memory";
         mem.note += ", conv's im2col unrolled into memory, not into the GEMM's packing";
-        const std::function<void()> mem_step = with_im2col_memory(step);
+        const std::function<void()> mem_step = with_conv_im2col(cpu::ConvIm2col::memory, step);
         mem.peak_rss_mib = peak_of(mem_step);
         row.peak_rss_mib = peak_of(step);
         rec.time_alternating({{mem, mem_step}, {row, step}});

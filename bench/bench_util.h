@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench.h"
+#include "kernels/cpu/conv2d_pack.h"
 
 namespace facet::bench {
 
@@ -145,5 +146,15 @@ struct ConvLayer {
   int index, cin, cout, side;
 };
 std::vector<ConvLayer> basecnn_layers(int size);
+
+// f run with conv2d's im2col mode set to `mode` for the call, and the mode it found restored after.
+inline std::function<void()> with_conv_im2col(cpu::ConvIm2col mode, std::function<void()> f) {
+  return [mode, f = std::move(f)] {
+    const cpu::ConvIm2col saved = cpu::conv_im2col();
+    cpu::set_conv_im2col(mode);
+    f();
+    cpu::set_conv_im2col(saved);
+  };
+}
 
 }  // namespace facet::bench

@@ -198,7 +198,7 @@ bool forward_chunks(float* out, const float* in, const float* weight, const floa
   if (chunks < nt) return false;
   const int K = d.K, CRS = int(g.CRS), rows = block_rows(g, G);
   const bool pointwise = is_pointwise(d);
-  const gemm_detail::GemmKernel* fused = fused_kernel(d);  // pointwise single images skip im2col anyway
+  const gemm_detail::GemmKernel* fused = fused_kernel(d);
   if (moments) moments->assign(size_t(chunks) * K, Moments{});
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
   for (int ci = 0; ci < chunks; ++ci) {
@@ -208,21 +208,18 @@ bool forward_chunks(float* out, const float* in, const float* weight, const floa
     if (cnt == 1) {  // one image, in blocks of output rows; the GEMM writes straight into out (ldc = PQ)
       for (int p0 = 0; p0 < g.P; p0 += rows) {
         const int p1 = std::min(g.P, p0 + rows), cols = (p1 - p0) * g.Q;
-        const float* X = in + int64_t(n0) * d.C * g.HW + int64_t(p0) * g.Q;  // pointwise: the image is col
-        int ldx = int(g.PQ);
-        if (!pointwise && !fused) {
-          float* col = scratch(tl_col, g.CRS * cols);  // (CRS, cols)
-          im2col_block(col, in, d, g, n0, 1, p0, p1);
-          X = col;
-          ldx = cols;
-        }
         float* ob = o + int64_t(p0) * g.Q;
-        if (fused && !pointwise) {
+        if (pointwise) {  // the image is its own col
+          sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, in + int64_t(n0) * d.C * g.HW + int64_t(p0) * g.Q,
+                int(g.PQ), 0.0f, ob, int(g.PQ));
+        } else if (fused) {
           const conv_pack::Im2colView v = im2col_view(in, d, g.Q, n0, p0, p1);
           gemm_detail::sgemm_packed_b(*fused, false, K, cols, CRS, 1.0f, weight, CRS, {conv_pack::pack_col, &v},
                                       0.0f, ob, int(g.PQ));
         } else {
-          sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, X, ldx, 0.0f, ob, int(g.PQ));
+          float* col = scratch(tl_col, g.CRS * cols);  // (CRS, cols)
+          im2col_block(col, in, d, g, n0, 1, p0, p1);
+          sgemm(false, false, K, cols, CRS, 1.0f, weight, CRS, col, cols, 0.0f, ob, int(g.PQ));
         }
         for (int k = 0; k < K; ++k) {
           float* yk = ob + int64_t(k) * g.PQ;  // (cols), in L2 since the GEMM just wrote it
