@@ -1,6 +1,6 @@
 // `facet eval --checkpoint C [--data DIR]`: accuracy per head, one-off accuracy and mean class distance for age,
 // confusion matrices (printed, JSON, PNG heat maps), the misclassification-by-distance table, and accuracy per
-// race and per gender.
+// race and per gender. Several --checkpoint options score their ensemble (the mean of the members' outputs).
 #include "apps/cmd_eval.h"
 
 #include <omp.h>
@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <unordered_set>
 
 #include "data/readers.h"
 #include "data/split.h"
@@ -37,26 +38,139 @@ LoadedModel load_expected_model(const std::string& checkpoint, const std::string
   return m;
 }
 
-namespace {
+nlohmann::json run_evaluation(const EvalRequest& r, std::ostream& os) {
+  if (r.threads > 0) omp_set_num_threads(r.threads);
+  const Device device = parse_device(r.device);
+  require_device(device, "--device " + r.device);
+  std::vector<LoadedModel> members;
+  for (const auto& c : r.checkpoints) {
+    members.push_back(load_expected_model(c, r.model, r.labels));
+    members.back().model->to(device);
+    if (members.size() > 1) {
+      require_same_heads(*members[0].model, *members.back().model, "checkpoint '" + c + "'");
+      if (members.back().scheme.to_json() != members[0].scheme.to_json())
+        throw std::runtime_error("checkpoint '" + c + "' was trained on labels '" + members.back().scheme.name +
+                                 "' (or other class edges) than '" + r.checkpoints[0] + "' ('" +
+                                 members[0].scheme.name + "'): an ensemble's members must share one label scheme");
+    }
+  }
+  const std::string& first_ckpt = r.checkpoints[0];
+  LoadedModel& m = members[0];
+  const TrainSpec spec = train_spec_from_json(m.meta.value("spec", nlohmann::json::object()));
+  std::string path = r.data;
+  if (path.empty()) path = !spec.data.path.empty() && fs::exists(spec.data.path) ? spec.data.path : default_data_dir();
+  require_data_path(path);
 
-struct EvalArgs {
-  std::string checkpoint, data, split, set, out, model, labels, device = "cpu";
-  bool tta = false;
-  int workers = 2, threads = 0, batch = 128;
-};
+  data::ReadOptions ro;
+  ro.format = data::parse_format(r.data.empty() ? spec.data.format : "auto");
+  ro.duplicates = data::parse_duplicate_policy(spec.data.duplicates);
+  ro.adience.image_root = spec.data.adience_images;
+  data::ReadResult read = data::read_dataset(path, ro);
+  data::Dataset ds = read.data;
+  const auto drops = data::apply_scheme(ds, m.scheme);
+  os << "data: " << path << ": " << read.data.size() << " usable faces, " << ds.size() << " labelled by '"
+            << m.scheme.name << "'\n";
+  if (ds.empty()) throw std::runtime_error("no face in '" + path + "' has the labels '" + m.scheme.name + "' needs");
 
-}  // namespace
+  std::string split_path = r.split;
+  const std::string beside = (fs::path(first_ckpt).parent_path() / "split.txt").string();
+  if (split_path.empty() && fs::exists(beside)) split_path = beside;
+  std::string set = r.set.empty() ? (split_path.empty() ? "all" : "test") : r.set;
+  data::Dataset chosen;
+  if (set == "all") {
+    chosen = ds;
+  } else {
+    if (split_path.empty())
+      throw std::invalid_argument("--set " + set + " needs a split: pass --split FILE (or --set all)");
+    const data::SplitSets sets = data::apply_split(ds, data::read_split(split_path));
+    if (set == "test") chosen = sets.test;
+    else if (set == "val") chosen = sets.val;
+    else if (set == "train") chosen = sets.train;
+    else throw std::invalid_argument("--set '" + set + "': use test, val, train or all");
+    os << "split " << split_path << ": " << set << " set " << chosen.size() << " faces";
+    if (!sets.missing.empty()) os << " (" << sets.missing.size() << " names of the split are not in the data)";
+    os << "\n";
+    if (chosen.empty())
+      throw std::runtime_error("the " + set + " set of " + split_path + " holds none of the faces in '" + path +
+                               "' (another data set? use --set all or --split)");
+  }
+
+  // On the test set no member may have trained or picked its epoch on a face scored there; on the validation
+  // set, none may have trained on one. (--set train and all score seen faces on purpose.)
+  if (members.size() > 1 && (set == "test" || set == "val")) {
+    std::unordered_set<std::string> scored;
+    for (const auto& smp : chosen.samples) scored.insert(smp.name);
+    for (const auto& c : r.checkpoints) {
+      const std::string own = (fs::path(c).parent_path() / "split.txt").string();
+      if (!fs::exists(own)) {
+        os << "note: no split.txt beside " << c << ": cannot check that it never saw the faces scored\n";
+        continue;
+      }
+      const data::Split sp = data::read_split(own);
+      std::vector<const std::vector<std::string>*> parts = {&sp.train};
+      if (set == "test") parts.push_back(&sp.val);
+      for (const auto* part : parts)
+        for (const auto& name : *part)
+          if (scored.count(name))
+            throw std::runtime_error("face '" + name + "' of the " + set + " set is in the " +
+                                     (part == &sp.train ? "training" : "validation") + " split of " + c + " (" +
+                                     own + "): an ensemble is only scored on faces none of its members saw; "
+                                     "train the members on one split (facet train --split FILE)");
+    }
+  }
+
+  std::vector<std::unique_ptr<data::Loader>> loaders;
+  std::vector<data::Loader*> loader_ptrs;
+  std::vector<Model*> models;
+  for (auto& mm : members) {
+    data::LoaderOptions lo;
+    lo.batch_size = r.batch;
+    lo.workers = r.workers;
+    lo.shuffle = false;
+    lo.augment = false;
+    lo.transform = mm.transform;
+    loaders.push_back(std::make_unique<data::Loader>(chosen, lo));
+    loader_ptrs.push_back(loaders.back().get());
+    models.push_back(mm.model.get());
+  }
+  data::Loader& loader = *loaders[0];
+  Metrics metrics = evaluate(models, loader_ptrs, m.scheme, {r.tta, true, {}});
+  const auto stats = loader.stats();
+  std::string what = first_ckpt;
+  for (size_t k = 1; k < r.checkpoints.size(); ++k)
+    what += (k + 1 == r.checkpoints.size() ? " and " : ", ") + r.checkpoints[k];
+  if (members.size() > 1) what = "the ensemble (mean output) of " + what;
+  const std::string title = "eval " + what + " on " + set + " (" + std::to_string(chosen.size()) +
+                            " faces" + (r.tta ? ", test-time flip" : "") + ")";
+  os << title << "\n";
+  if (stats.failed) os << stats.failed << " images could not be decoded and were left out\n";
+  os << metrics.to_text();
+  const std::string prefix =
+      r.out.empty() ? (fs::path(first_ckpt).parent_path() / ((members.size() > 1 ? "ensemble_eval_" : "eval_") + set))
+                           .string()
+                     : r.out;
+  if (!fs::path(prefix).parent_path().empty()) fs::create_directories(fs::path(prefix).parent_path());
+  write_evaluation(metrics, prefix, title);
+  os << "wrote " << prefix << ".json, " << prefix << ".txt and " << prefix << "_confusion_*.png\n";
+  return metrics.to_json();
+}
 
 void add_eval_commands(CLI::App& app) {
-  auto a = std::make_shared<EvalArgs>();
+  auto a = std::make_shared<EvalRequest>();
   CLI::App* cmd = app.add_subcommand("eval", "score a checkpoint: accuracy, one-off, class distance, confusion "
                                              "matrices, distance table, accuracy per race and gender");
-  cmd->add_option("--checkpoint", a->checkpoint, "best.ckpt or last.ckpt of a run")->required();
+  cmd->add_option("--checkpoint", a->checkpoints,
+                  "best.ckpt or last.ckpt of a run; give it again to score an ensemble (the mean of the models' "
+                  "outputs; every member's training and validation splits must leave out the faces scored)")
+      ->required()
+      ->allow_extra_args(false);  // one path per --checkpoint: positional inputs stay inputs
   cmd->add_option("--data", a->data, "data set (default: the one the run trained on, else $FACET_DATA/utkface)");
   cmd->add_option("--split", a->split, "split file (default: split.txt beside the checkpoint, when there is one)");
   cmd->add_option("--set", a->set, "test, val, train or all (default: test with a split, else all)");
   cmd->add_flag("--tta", a->tta, "test-time horizontal flip (mean of the outputs of each face and its mirror)");
-  cmd->add_option("--out", a->out, "output prefix for .json/.txt/_confusion_*.png (default: <checkpoint dir>/eval_<set>)");
+  cmd->add_option("--out", a->out,
+                  "output prefix for .json/.txt/_confusion_*.png (default: <first checkpoint dir>/eval_<set>, "
+                  "ensemble_eval_<set> for several)");
   cmd->add_option("--model", a->model, "refuse the checkpoint unless it holds this model kind");
   cmd->add_option("--labels", a->labels, "refuse the checkpoint unless it was trained on this label scheme");
   cmd->add_option("--workers", a->workers, "loader threads")->capture_default_str();
@@ -64,69 +178,5 @@ void add_eval_commands(CLI::App& app) {
   cmd->add_option("--batch", a->batch, "batch size")->capture_default_str();
   cmd->add_option("--device", a->device, "cpu or cuda: where the model runs")->capture_default_str();
 
-  cmd->callback([a] {
-    if (a->threads > 0) omp_set_num_threads(a->threads);
-    const Device device = parse_device(a->device);
-    require_device(device, "--device " + a->device);
-    LoadedModel m = load_expected_model(a->checkpoint, a->model, a->labels);
-    m.model->to(device);
-    const TrainSpec spec = train_spec_from_json(m.meta.value("spec", nlohmann::json::object()));
-    std::string path = a->data;
-    if (path.empty()) path = !spec.data.path.empty() && fs::exists(spec.data.path) ? spec.data.path : default_data_dir();
-    require_data_path(path);
-
-    data::ReadOptions ro;
-    ro.format = data::parse_format(a->data.empty() ? spec.data.format : "auto");
-    ro.duplicates = data::parse_duplicate_policy(spec.data.duplicates);
-    ro.adience.image_root = spec.data.adience_images;
-    data::ReadResult read = data::read_dataset(path, ro);
-    data::Dataset ds = read.data;
-    const auto drops = data::apply_scheme(ds, m.scheme);
-    std::cout << "data: " << path << ": " << read.data.size() << " usable faces, " << ds.size() << " labelled by '"
-              << m.scheme.name << "'\n";
-    if (ds.empty()) throw std::runtime_error("no face in '" + path + "' has the labels '" + m.scheme.name + "' needs");
-
-    std::string split_path = a->split;
-    const std::string beside = (fs::path(a->checkpoint).parent_path() / "split.txt").string();
-    if (split_path.empty() && fs::exists(beside)) split_path = beside;
-    std::string set = a->set.empty() ? (split_path.empty() ? "all" : "test") : a->set;
-    data::Dataset chosen;
-    if (set == "all") {
-      chosen = ds;
-    } else {
-      if (split_path.empty())
-        throw std::invalid_argument("--set " + set + " needs a split: pass --split FILE (or --set all)");
-      const data::SplitSets sets = data::apply_split(ds, data::read_split(split_path));
-      if (set == "test") chosen = sets.test;
-      else if (set == "val") chosen = sets.val;
-      else if (set == "train") chosen = sets.train;
-      else throw std::invalid_argument("--set '" + set + "': use test, val, train or all");
-      std::cout << "split " << split_path << ": " << set << " set " << chosen.size() << " faces";
-      if (!sets.missing.empty()) std::cout << " (" << sets.missing.size() << " names of the split are not in the data)";
-      std::cout << "\n";
-      if (chosen.empty())
-        throw std::runtime_error("the " + set + " set of " + split_path + " holds none of the faces in '" + path +
-                                 "' (another data set? use --set all or --split)");
-    }
-
-    data::LoaderOptions lo;
-    lo.batch_size = a->batch;
-    lo.workers = a->workers;
-    lo.shuffle = false;
-    lo.augment = false;
-    lo.transform = m.transform;
-    data::Loader loader(chosen, lo);
-    Metrics metrics = evaluate(*m.model, loader, m.scheme, {a->tta, true, {}});
-    const auto stats = loader.stats();
-    const std::string title = "eval " + a->checkpoint + " on " + set + " (" + std::to_string(chosen.size()) +
-                              " faces" + (a->tta ? ", test-time flip" : "") + ")";
-    std::cout << title << "\n";
-    if (stats.failed) std::cout << stats.failed << " images could not be decoded and were left out\n";
-    std::cout << metrics.to_text();
-    const std::string prefix =
-        a->out.empty() ? (fs::path(a->checkpoint).parent_path() / ("eval_" + set)).string() : a->out;
-    if (!fs::path(prefix).parent_path().empty()) fs::create_directories(fs::path(prefix).parent_path());
-    write_evaluation(metrics, prefix, title);
-    std::cout << "wrote " << prefix << ".json, " << prefix << ".txt and " << prefix << "_confusion_*.png\n";
-  });
+  cmd->callback([a] { run_evaluation(*a, std::cout); });
 }

@@ -2,11 +2,26 @@
 // heat maps.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <iosfwd>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "models/trainer.h"
 
 void add_eval_commands(CLI::App& app);
+
+// What `facet eval` is asked (its flags); several checkpoints make an ensemble.
+struct EvalRequest {
+  std::vector<std::string> checkpoints;
+  std::string data, split, set, out, model, labels, device = "cpu";
+  bool tta = false;
+  int workers = 2, threads = 0, batch = 128;
+};
+// Scores the checkpoint, or the ensemble of several (the mean of their outputs), as `facet eval` does: prints
+// the tables to `os`, writes <out>.json, .txt and the confusion PNGs, and returns the metrics as JSON.
+nlohmann::json run_evaluation(const EvalRequest& request, std::ostream& os);
 
 // Loads a trainer checkpoint and, when the user said what they expect (--model, --labels; empty = anything),
 // refuses one holding something else, naming both.

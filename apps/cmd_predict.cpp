@@ -22,7 +22,8 @@ using namespace facet;
 namespace {
 
 struct PredictArgs {
-  std::string checkpoint, grid, json, model, device = "cpu";
+  std::vector<std::string> checkpoints;
+  std::string grid, json, model, device = "cpu";
   std::vector<std::string> inputs;
   bool tta = false;
   float min_confidence = 0;
@@ -125,7 +126,11 @@ void add_predict_commands(CLI::App& app) {
   auto a = std::make_shared<PredictArgs>();
   CLI::App* cmd = app.add_subcommand("predict", "predict age, gender, race for images, folders or animated GIFs "
                                                 "(one JSON line per image or frame)");
-  cmd->add_option("--checkpoint", a->checkpoint, "best.ckpt or last.ckpt of a run")->required();
+  cmd->add_option("--checkpoint", a->checkpoints,
+                  "best.ckpt or last.ckpt of a run; give it again to predict with an ensemble (the mean of the "
+                  "models' outputs)")
+      ->required()
+      ->allow_extra_args(false);  // one path per --checkpoint: positional inputs stay inputs
   cmd->add_option("inputs", a->inputs, "image files, folders of images, animated GIFs")->required();
   cmd->add_option("--grid", a->grid, "also draw a labelled contact sheet of up to 32 faces to this PNG");
   cmd->add_option("--json", a->json, "also write all entries as one JSON array to this file");
@@ -140,8 +145,22 @@ void add_predict_commands(CLI::App& app) {
     if (a->threads > 0) omp_set_num_threads(a->threads);
     const Device device = parse_device(a->device);
     require_device(device, "--device " + a->device);
-    LoadedModel m = load_expected_model(a->checkpoint, a->model, "");
-    m.model->to(device);
+    std::vector<LoadedModel> members;
+    std::vector<Model*> models;
+    for (const auto& c : a->checkpoints) {
+      members.push_back(load_expected_model(c, a->model, ""));
+      members.back().model->to(device);
+      models.push_back(members.back().model.get());
+      if (members.size() > 1) {
+        require_same_heads(*models[0], *models.back(), "checkpoint '" + c + "'");
+        if (members.back().transform.channels != members[0].transform.channels)
+          throw std::runtime_error("checkpoint '" + c + "' reads " + std::to_string(members.back().transform.channels) +
+                                   " channel(s), '" + a->checkpoints[0] + "' " +
+                                   std::to_string(members[0].transform.channels) +
+                                   ": an ensemble's members must all be colour or all grayscale");
+      }
+    }
+    LoadedModel& m = members[0];
     const auto attributes = m.model->attributes();
     std::vector<int> attr_task;
     for (const auto& at : attributes) {
@@ -154,23 +173,29 @@ void add_predict_commands(CLI::App& app) {
     nlohmann::json all = nlohmann::json::array();
     std::vector<Tile> tiles;
     int predicted = 0, failed = 0;
-    const size_t per_image = size_t(tc.channels) * tc.width * tc.height;
 
     for (const std::string& file : expand_inputs(a->inputs)) {
       std::vector<Item> items = decode_file(file, tc.channels);
-      // Batch the decodable items of this file (all frames of a GIF at once).
-      data::Batch b;
-      b.c = tc.channels, b.h = tc.height, b.w = tc.width;
+      // Batch the decodable items of this file (all frames of a GIF at once), once per member in its own
+      // input transform.
       std::vector<size_t> ok;
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (!items[i].error.empty() || items[i].image.empty()) continue;
-        b.images.resize(b.images.size() + per_image);
-        data::finish(data::prepare(items[i].image, tc), tc, false, 0, b.images.data() + b.images.size() - per_image);
-        ok.push_back(i);
+      for (size_t i = 0; i < items.size(); ++i)
+        if (items[i].error.empty() && !items[i].image.empty()) ok.push_back(i);
+      std::vector<data::Batch> bs(members.size());
+      std::vector<const data::Batch*> batches;
+      for (size_t k = 0; k < members.size(); ++k) {
+        const auto& t = members[k].transform;
+        data::Batch& b = bs[k];
+        b.c = t.channels, b.h = t.height, b.w = t.width;
+        b.n = int(ok.size());
+        const size_t per_image = size_t(t.channels) * t.width * t.height;
+        b.images.resize(ok.size() * per_image);
+        for (size_t j = 0; j < ok.size(); ++j)
+          data::finish(data::prepare(items[ok[j]].image, t), t, false, 0, b.images.data() + j * per_image);
+        batches.push_back(&b);
       }
-      b.n = int(ok.size());
       Prediction p;
-      if (b.n > 0) p = m.model->predict(infer(*m.model, b, a->tta));
+      if (!ok.empty()) p = m.model->predict(infer_ensemble(models, batches, a->tta));
       const std::vector<int32_t> truth = truth_of(file, m.scheme);
       size_t k = 0;
       for (size_t i = 0; i < items.size(); ++i) {
@@ -221,7 +246,9 @@ void add_predict_commands(CLI::App& app) {
     }
     if (!a->grid.empty()) {
       if (!contact_sheet(a->grid, tiles, 8, 96,
-                         "facet predict: " + m.model->kind() + " (prediction, truth in brackets: green right, red wrong)"))
+                         "facet predict: " + m.model->kind() +
+                             (members.size() > 1 ? " ensemble of " + std::to_string(members.size()) : std::string()) +
+                             " (prediction, truth in brackets: green right, red wrong)"))
         throw std::runtime_error("cannot write " + a->grid);
       std::cerr << "wrote " << a->grid << " (" << tiles.size() << " faces)\n";
     }

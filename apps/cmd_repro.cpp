@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 
+#include "apps/cmd_eval.h"
 #include "apps/cmd_train.h"
 #include "data/readers.h"
 #include "models/trainer_data.h"
@@ -29,6 +30,9 @@ struct Config {
   TrainSpec spec;
   std::string theirs;  // what the study reported for this configuration
   int folds = 0;       // > 0: Adience 5-fold protocol, one run per test fold
+  uint64_t seed_offset = 0;  // this run's seed is --seed plus this (a second model of the same recipe)
+  std::string split_from = {};  // reuse the split of this configuration's run (same test faces, e.g. an ensemble)
+  std::vector<std::string> ensemble = {};  // not trained: the ensemble of these configurations' best checkpoints
 };
 
 struct Study {
@@ -160,7 +164,8 @@ Study make_study(const std::string& id, const std::string& data, bool adience) {
                "cosine schedule after 2 warmup epochs, 40 epochs, test-time flip. Targets (the studies' pretrained "
                "results, from scratch): gender >= 93%, race >= 84%, ten groups >= 58% exact and >= 93% within one; "
                "study B's intuition bins >= 70% (a second run, one head). A third run trains gender alone, a fourth the three "
-               "heads at 128x128 from 144x144 faces.";
+               "heads at 128x128 from 144x144 faces. Two more seeds of the first run (on its split), the "
+               "ensemble of the four three-head models, and a wider trunk follow.";
     Config c{"basecnn64-aug-cosine", base_spec(data, 64, 40), "target: age >= 58% (one-off >= 93%), gender >= 93%, "
                                                               "race >= 84%", 0};
     c.spec.data.labels = "groups10+gender+race";
@@ -194,6 +199,27 @@ Study make_study(const std::string& id, const std::string& data, bool adience) {
     h.spec.data.size = 128;
     h.spec.data.resize = 144;
     st.configs.push_back(h);
+    // Two more seeds of the 64x64 three-head recipe on the first run's split, then the ensemble of every
+    // three-head run on that split (the mean of their outputs; members fixed here, not picked by their scores).
+    Config e = c;
+    e.name = "ensemble-three-head";
+    e.ensemble = {c.name, h.name};
+    for (uint64_t k : {1, 2}) {
+      Config s = c;
+      s.name = "basecnn64-aug-cosine-seed+" + std::to_string(k);
+      s.seed_offset = k;
+      s.split_from = c.name;
+      st.configs.push_back(s);
+      e.ensemble.push_back(s.name);
+    }
+    st.configs.push_back(e);
+    // One wider trunk (1.5x the channels, about 2.2x the multiply-adds) of the three-head recipe on that split:
+    // whether a single model's capacity is what holds gender under 93%.
+    Config w = c;
+    w.name = "basecnn64-wide-aug-cosine";
+    w.spec.model["conv_channels"] = {48, 48, 96, 96, 192, 192};
+    w.split_from = c.name;
+    st.configs.push_back(w);
   } else {
     throw std::invalid_argument("study '" + id + "': use A, B, C, D, E, parity or beyond");
   }
@@ -322,6 +348,70 @@ struct ReproArgs {
   bool dry_run = false, table_only = false;
 };
 
+// An ensemble configuration: scores the mean output of its members' best checkpoints on their shared test split
+// (once, when every member has finished; kept in <runs>/<study>_<name>/summary.json) and returns its table row.
+std::string ensemble_row(const ReproArgs& a, const Study& st, const Config& c, std::string& details) {
+  const std::string dir = a.root + "/" + st.id + "_" + c.name;
+  EvalRequest req;
+  req.data = c.spec.data.path;
+  req.set = "test";
+  req.tta = c.spec.run.tta;
+  req.threads = a.threads;
+  req.out = dir + "/test";
+  std::string command = "facet eval";
+  double train_s = 0;
+  int epochs = 0;
+  int64_t faces = 0;
+  bool members_done = true;
+  for (const auto& m : c.ensemble) {
+    const std::string run = a.root + "/" + st.id + "_" + m;
+    req.checkpoints.push_back(run + "/best.ckpt");
+    command += " --checkpoint " + run + "/best.ckpt";
+    const auto ms = read_json(run + "/summary.json");
+    if (!ms.is_object() || !ms.contains("test")) {
+      members_done = false;
+      continue;
+    }
+    train_s += epoch_seconds(run);
+    epochs += ms.value("epochs_run", 0);
+    faces = ms.value("train_faces", int64_t(0));
+  }
+  command += " --data " + req.data + " --set test" + (req.tta ? " --tta" : "") + " --out " + req.out;
+  if (a.dry_run) {
+    std::cout << command << "\n";
+    return "";
+  }
+  nlohmann::json summary = read_json(dir + "/summary.json");
+  const bool chosen = a.only.empty() || a.only == c.name;
+  const bool current = summary.is_object() && summary.contains("test") &&
+                       summary.value("members", nlohmann::json()) == nlohmann::json(req.checkpoints);
+  if (!current && chosen && !a.table_only && members_done) {
+    std::cout << "== " << st.id << " / " << c.name << "\n" << command << "\n";
+    fs::create_directories(dir);
+    const auto t0 = std::chrono::steady_clock::now();
+    nlohmann::json test = run_evaluation(req, std::cout);
+    summary = {{"test", test},
+               {"members", req.checkpoints},
+               {"command", command},
+               {"machine", machine_description()},
+               {"threads", kernel_threads()},
+               {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+    std::ofstream(dir + "/summary.json") << summary.dump(2) << "\n";
+  }
+  std::string members;
+  for (const auto& m : c.ensemble) members += (members.empty() ? "" : ", ") + std::string("`") + m + "`";
+  if (!summary.is_object() || !summary.contains("test") ||
+      summary.value("members", nlohmann::json()) != nlohmann::json(req.checkpoints))
+    return "| " + c.name + " | not run" + (members_done ? "" : " (waits for its members)") + " | " + c.theirs +
+           " | - | - | - |\n";
+  details += "- `" + c.name + "`: the ensemble (mean output) of " + members + ": `" + command + "`; " +
+             summary.value("machine", std::string()) + ", " + std::to_string(summary.value("threads", 0)) +
+             " threads; scored in " + minutes(summary.value("wall_seconds", 0.0)) + "\n";
+  return "| " + c.name + " (" + std::to_string(c.ensemble.size()) + " models) | " + scores_text({summary["test"]}) +
+         " | " + c.theirs + " | " + std::to_string(epochs) + " in all | " + std::to_string(faces) + " | " +
+         minutes(train_s) + " (the members') |\n";
+}
+
 }  // namespace
 
 void add_repro_commands(CLI::App& app) {
@@ -352,7 +442,12 @@ void add_repro_commands(CLI::App& app) {
     std::string details;
     install_training_interrupt();
     for (Config& c : st.configs) {
-      c.spec.run.seed = a->seed;
+      if (!c.ensemble.empty()) {
+        body += ensemble_row(*a, st, c, details);
+        continue;
+      }
+      c.spec.run.seed = a->seed + c.seed_offset;
+      if (!c.split_from.empty()) c.spec.data.split_file = a->root + "/" + st.id + "_" + c.split_from + "/split.txt";
       if (a->epochs > 0) c.spec.run.epochs = a->epochs;
       if (a->threads > 0) c.spec.run.threads = a->threads;
       if (a->limit > 0) c.spec.data.limit = a->limit;
@@ -410,7 +505,7 @@ void add_repro_commands(CLI::App& app) {
         details += "- `" + c.name + "`" + (fold >= 0 ? " fold " + std::to_string(fold) : "") + ": `" +
                    summary.value("command", command) + "`; run directory `" + spec.run.out + "` (split: `" +
                    spec.run.out + "/split.txt`); " + machine + ", " + threads + " threads, seed " +
-                   std::to_string(a->seed) + "; " + std::to_string(summary.value("epochs_run", 0)) +
+                   std::to_string(spec.run.seed) + "; " + std::to_string(summary.value("epochs_run", 0)) +
                    " epochs in " + minutes(epoch_seconds(spec.run.out)) + " of training, " +
                    minutes(summary.value("wall_seconds", 0.0)) + " wall for the last call (data, training, test)\n";
       }

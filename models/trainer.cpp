@@ -168,17 +168,74 @@ std::vector<Tensor> infer(Model& model, const data::Batch& b, bool tta) {
   return out;
 }
 
+std::vector<Tensor> infer_ensemble(const std::vector<Model*>& models, const std::vector<const data::Batch*>& batches,
+                                   bool tta) {
+  if (models.empty() || models.size() != batches.size())
+    throw std::invalid_argument("infer_ensemble: " + std::to_string(models.size()) + " models for " +
+                                std::to_string(batches.size()) + " batches (one batch per model)");
+  std::vector<Tensor> out = infer(*models[0], *batches[0], tta);
+  if (models.size() == 1) return out;
+  NoGradGuard no_grad;
+  for (size_t k = 1; k < models.size(); ++k) {
+    std::vector<Tensor> o = infer(*models[k], *batches[k], tta);
+    for (size_t h = 0; h < out.size(); ++h) out[h] = out[h] + o[h];
+  }
+  const float inv = 1.0f / float(models.size());
+  for (auto& t : out) t = t * inv;
+  return out;
+}
+
+void require_same_heads(const Model& first, const Model& other, const std::string& what) {
+  auto heads_text = [](const Model& m) {
+    std::string s;
+    for (const auto& h : m.heads())
+      s += (s.empty() ? "" : ", ") + h.name + " " + std::to_string(h.outputs) + (h.regression ? " (regression)" : "");
+    return s;
+  };
+  const auto &a = first.heads(), &b = other.heads();
+  bool same = a.size() == b.size();
+  for (size_t h = 0; same && h < a.size(); ++h)
+    same = a[h].name == b[h].name && a[h].outputs == b[h].outputs && a[h].regression == b[h].regression;
+  const auto aa = first.attributes(), ba = other.attributes();
+  same = same && aa.size() == ba.size();
+  for (size_t t = 0; same && t < aa.size(); ++t) same = aa[t].name == ba[t].name && aa[t].classes == ba[t].classes;
+  if (!same || first.kind() != other.kind())
+    throw std::invalid_argument(what + " is a " + other.kind() + " with heads " + heads_text(other) +
+                                "; the ensemble's first model is a " + first.kind() + " with heads " +
+                                heads_text(first) + ": members must be one model kind with the same heads");
+}
+
 Metrics evaluate(Model& model, data::Loader& loader, const data::LabelScheme& scheme, const EvalOptions& options) {
+  return evaluate(std::vector<Model*>{&model}, std::vector<data::Loader*>{&loader}, scheme, options);
+}
+
+Metrics evaluate(const std::vector<Model*>& models, const std::vector<data::Loader*>& loaders,
+                 const data::LabelScheme& scheme, const EvalOptions& options) {
+  if (models.empty() || models.size() != loaders.size())
+    throw std::invalid_argument("evaluate: " + std::to_string(models.size()) + " models for " +
+                                std::to_string(loaders.size()) + " loaders (one loader per model)");
+  Model& model = *models[0];
+  for (size_t k = 1; k < models.size(); ++k) require_same_heads(model, *models[k], "model " + std::to_string(k + 1));
   const std::vector<int> attr_task = attribute_tasks(model, scheme);
   const std::vector<int> head_task = options.loss ? head_tasks(model, scheme) : std::vector<int>{};
   Metrics metrics(attribute_specs(attribute_names(model), attribute_classes(model), scheme), default_groupings());
-  model.set_training(false);
-  loader.start_epoch(0);
-  data::Batch b;
-  const auto& samples = loader.dataset().samples;
-  while (loader.next(b)) {
+  for (size_t k = 0; k < models.size(); ++k) {
+    models[k]->set_training(false);
+    loaders[k]->start_epoch(0);
+  }
+  std::vector<data::Batch> bs(models.size());
+  std::vector<const data::Batch*> batches;
+  for (const auto& x : bs) batches.push_back(&x);
+  const data::Batch& b = bs[0];
+  const auto& samples = loaders[0]->dataset().samples;
+  while (loaders[0]->next(bs[0])) {
+    for (size_t k = 1; k < models.size(); ++k)
+      if (!loaders[k]->next(bs[k]) || bs[k].indices != b.indices)
+        throw std::logic_error("evaluate: the loader of model " + std::to_string(k + 1) +
+                               " does not give the first loader's faces in its order (same data set, no shuffle, "
+                               "same batch size needed)");
     if (b.n == 0) continue;
-    std::vector<Tensor> outputs = infer(model, b, options.tta);
+    std::vector<Tensor> outputs = infer_ensemble(models, batches, options.tta);
     Prediction p = model.predict(outputs);
     std::vector<std::vector<int32_t>> truth;
     for (int t : attr_task) truth.push_back(b.labels.at(size_t(t)));

@@ -56,9 +56,24 @@ struct EvalOptions {
 // Runs the model in eval mode over every batch of `loader` (epoch 0, no augmentation expected) and scores it:
 // per-attribute metrics plus race and gender groups from each face's raw attributes.
 Metrics evaluate(Model& model, data::Loader& loader, const data::LabelScheme& scheme, const EvalOptions& options);
+// The same for an ensemble: models[k] reads loaders[k] (the same faces in the same order, each through its own
+// model's input transform, so members may differ in input size), and the ensemble's output is the mean of the
+// members' outputs (see infer_ensemble), read by the first model's predict(). Throws when the members' heads
+// differ or the loaders fall out of step.
+Metrics evaluate(const std::vector<Model*>& models, const std::vector<data::Loader*>& loaders,
+                 const data::LabelScheme& scheme, const EvalOptions& options);
 // The outputs for a batch of images (eval mode, no graph), averaged with the mirror images' when `tta`. The
 // images go to the model's device; the outputs stay there.
 std::vector<Tensor> infer(Model& model, const data::Batch& b, bool tta);
+// An ensemble's outputs: batches[k] (the same faces, in models[k]'s input transform) through models[k], then
+//   out_h = (1/M) sum_k out_h^(k)        for each head h, over the M members.
+// For a softmax head that is the mean of the logits, so softmax(out) is the normalised geometric mean of the
+// members' probabilities; test-time flip averages the same way. All members must be on one device.
+std::vector<Tensor> infer_ensemble(const std::vector<Model*>& models, const std::vector<const data::Batch*>& batches,
+                                   bool tta);
+// Throws, naming `what` and the first difference, unless `other` has the heads and attributes of `first` (names,
+// widths, kinds), i.e. unless their outputs can be averaged and read by first.predict().
+void require_same_heads(const Model& first, const Model& other, const std::string& what);
 
 // ---- checkpoints ---------------------------------------------------------------------------------------------------
 // A model with what is needed to feed and read it: its label scheme and input transform.

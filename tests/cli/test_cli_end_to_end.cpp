@@ -1,5 +1,6 @@
 // A tiny end-to-end run of the `facet` binary on generated faces: train (run directory, curves, checkpoints,
-// test scores), eval (every metric, JSON, heat maps), predict (JSON lines, a GIF's frames, the contact sheet).
+// test scores), eval (every metric, JSON, heat maps), predict (JSON lines, a GIF's frames, the contact sheet);
+// then eval and predict with an ensemble of checkpoints.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -13,9 +14,10 @@ namespace fs = std::filesystem;
 namespace {
 
 // Small network, few epochs: seconds on one core. Gender is carried by the hue, so it must be learned.
-const char* kTinyTrain =
-    " --labels intuition+gender+race --size 16 --conv-channels 4,8 --dense 16 --epochs 4 --batch 16 --lr 0.01"
-    " --val 0.2 --test 0.2 --workers 0 --threads 1 --seed 3";
+#define TINY_RECIPE                                                                                             \
+  " --labels intuition+gender+race --size 16 --conv-channels 4,8 --dense 16 --epochs 4 --batch 16 --lr 0.01" \
+  " --val 0.2 --test 0.2 --workers 0 --threads 1"
+const char* kTinyTrain = TINY_RECIPE " --seed 3";
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> out;
@@ -90,4 +92,50 @@ TEST_CASE("facet train -> eval -> predict on generated faces", "[cli][e2e]") {
   std::string error;
   REQUIRE(facet::data::load_image(dir.file("grid.png"), 3, grid, error));
   CHECK(grid.w == 8 * (96 + 16));  // 8 tiles of 96 px + padding per row
+}
+
+TEST_CASE("facet eval and predict with an ensemble of checkpoints", "[cli][e2e][ensemble]") {
+  Scratch dir("ensemble");
+  const std::string data = dir.file("utk"), a = dir.file("a"), b = dir.file("b"), c = dir.file("c");
+  write_utkface_like(data, 240);
+  const std::string common = " --data " + data + " --threads 1";
+  for (const std::string& args : {"--out " + a + kTinyTrain,
+                                  "--out " + b + TINY_RECIPE " --seed 4 --split " + a + "/split.txt",  // a's split
+                                  "--out " + c + TINY_RECIPE " --seed 5"}) {                           // its own
+    const RunResult t = run_facet("train --data " + data + " " + args);
+    INFO(t.output);
+    REQUIRE(t.code == 0);
+  }
+  const std::string ca = " --checkpoint " + a + "/best.ckpt", cb = " --checkpoint " + b + "/best.ckpt";
+
+  // A model averaged with itself scores exactly as the model alone.
+  REQUIRE(run_facet("eval" + ca + common).code == 0);
+  const RunResult self = run_facet("eval" + ca + ca + common + " --out " + dir.file("self"));
+  INFO(self.output);
+  REQUIRE(self.code == 0);
+  CHECK(nlohmann::json::parse(read_text(dir.file("self.json")))["attributes"] ==
+        nlohmann::json::parse(read_text(a + "/eval_test.json"))["attributes"]);
+
+  // Two models trained on one split: scored on its test faces, written beside the first checkpoint.
+  const RunResult two = run_facet("eval" + ca + cb + common + " --tta");
+  INFO(two.output);
+  REQUIRE(two.code == 0);
+  CHECK(two.output.find("the ensemble (mean output) of") != std::string::npos);
+  CHECK(two.output.find("test set 48 faces") != std::string::npos);
+  const auto ej = nlohmann::json::parse(read_text(a + "/ensemble_eval_test.json"));
+  CHECK(ej["attributes"][1]["name"] == "gender");
+  CHECK(ej["attributes"][1]["accuracy"].get<double>() >= 0.8);
+
+  // A member trained on another split has seen some of these test faces: refused, naming it.
+  const RunResult leak = run_facet("eval" + ca + " --checkpoint " + c + "/best.ckpt" + common);
+  CHECK(leak.code != 0);
+  CHECK(leak.output.find(c + "/best.ckpt") != std::string::npos);
+  CHECK(leak.output.find("none of its members saw") != std::string::npos);
+
+  const RunResult pred = run_facet("predict" + ca + cb + " " + data + " --threads 1");
+  INFO(pred.output);
+  REQUIRE(pred.code == 0);
+  const auto lines = json_lines(pred.output);
+  REQUIRE(lines.size() == 240);
+  CHECK(lines[0]["predictions"]["gender"]["probability"].get<double>() > 0.0);
 }
