@@ -38,22 +38,27 @@ LoadedModel load_expected_model(const std::string& checkpoint, const std::string
   return m;
 }
 
+std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& checkpoints, const std::string& model_kind,
+                                       const std::string& labels, Device device) {
+  std::vector<LoadedModel> members;
+  for (const auto& c : checkpoints) {
+    members.push_back(load_expected_model(c, model_kind, labels));
+    members.back().model->to(device);
+    if (members.size() == 1) continue;
+    require_same_heads(*members[0].model, *members.back().model, "checkpoint '" + c + "'");
+    if (members.back().scheme.to_json() != members[0].scheme.to_json())
+      throw std::runtime_error("checkpoint '" + c + "' was trained on labels '" + members.back().scheme.name +
+                               "' (or other class edges) than '" + checkpoints[0] + "' ('" + members[0].scheme.name +
+                               "'): an ensemble's members must share one label scheme");
+  }
+  return members;
+}
+
 nlohmann::json run_evaluation(const EvalRequest& r, std::ostream& os) {
   if (r.threads > 0) omp_set_num_threads(r.threads);
   const Device device = parse_device(r.device);
   require_device(device, "--device " + r.device);
-  std::vector<LoadedModel> members;
-  for (const auto& c : r.checkpoints) {
-    members.push_back(load_expected_model(c, r.model, r.labels));
-    members.back().model->to(device);
-    if (members.size() > 1) {
-      require_same_heads(*members[0].model, *members.back().model, "checkpoint '" + c + "'");
-      if (members.back().scheme.to_json() != members[0].scheme.to_json())
-        throw std::runtime_error("checkpoint '" + c + "' was trained on labels '" + members.back().scheme.name +
-                                 "' (or other class edges) than '" + r.checkpoints[0] + "' ('" +
-                                 members[0].scheme.name + "'): an ensemble's members must share one label scheme");
-    }
-  }
+  std::vector<LoadedModel> members = load_ensemble(r.checkpoints, r.model, r.labels, device);
   const std::string& first_ckpt = r.checkpoints[0];
   LoadedModel& m = members[0];
   const TrainSpec spec = train_spec_from_json(m.meta.value("spec", nlohmann::json::object()));

@@ -27,3 +27,9 @@ nlohmann::json run_evaluation(const EvalRequest& request, std::ostream& os);
 // refuses one holding something else, naming both.
 facet::LoadedModel load_expected_model(const std::string& checkpoint, const std::string& model_kind,
                                        const std::string& labels);
+// Loads the members of an ensemble (one checkpoint: a single model) with load_expected_model and moves them to
+// `device`; refuses, naming the checkpoint, a member whose heads or label scheme differ from the first's (its
+// outputs would be averaged with classes that mean something else).
+std::vector<facet::LoadedModel> load_ensemble(const std::vector<std::string>& checkpoints,
+                                              const std::string& model_kind, const std::string& labels,
+                                              facet::Device device);

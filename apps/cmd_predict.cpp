@@ -145,20 +145,15 @@ void add_predict_commands(CLI::App& app) {
     if (a->threads > 0) omp_set_num_threads(a->threads);
     const Device device = parse_device(a->device);
     require_device(device, "--device " + a->device);
-    std::vector<LoadedModel> members;
+    std::vector<LoadedModel> members = load_ensemble(a->checkpoints, a->model, "", device);
     std::vector<Model*> models;
-    for (const auto& c : a->checkpoints) {
-      members.push_back(load_expected_model(c, a->model, ""));
-      members.back().model->to(device);
-      models.push_back(members.back().model.get());
-      if (members.size() > 1) {
-        require_same_heads(*models[0], *models.back(), "checkpoint '" + c + "'");
-        if (members.back().transform.channels != members[0].transform.channels)
-          throw std::runtime_error("checkpoint '" + c + "' reads " + std::to_string(members.back().transform.channels) +
-                                   " channel(s), '" + a->checkpoints[0] + "' " +
-                                   std::to_string(members[0].transform.channels) +
-                                   ": an ensemble's members must all be colour or all grayscale");
-      }
+    for (const auto& mm : members) {
+      models.push_back(mm.model.get());
+      if (mm.transform.channels != members[0].transform.channels)  // one decoding of each image serves all
+        throw std::runtime_error("checkpoint '" + a->checkpoints[models.size() - 1] + "' reads " +
+                                 std::to_string(mm.transform.channels) + " channel(s), '" + a->checkpoints[0] + "' " +
+                                 std::to_string(members[0].transform.channels) +
+                                 ": an ensemble's members must all be colour or all grayscale");
     }
     LoadedModel& m = members[0];
     const auto attributes = m.model->attributes();

@@ -186,14 +186,14 @@ Study make_study(const std::string& id, const std::string& data, bool adience) {
     b.theirs = "target: >= 70% (study B: own CNN 62.31%, VGG16 pretrained 70.05%, fine-tuned 74.34%)";
     b.spec.data.labels = "intuition";
     st.configs.push_back(b);
-    // The same three heads at 128x128 (from 144x144 faces): twice the resolution for gender and race, whose
-    // cues (hair, skin texture, facial detail) a 64x64 face blurs.
     // Gender alone (one head, the same recipe at 64x64): whether sharing the trunk with age and race costs it.
     Config gd = c;
     gd.name = "basecnn64-gender-aug-cosine";
     gd.theirs = "target: gender >= 93% (study D's pretrained features: 88.55%)";
     gd.spec.data.labels = "gender";
     st.configs.push_back(gd);
+    // The same three heads at 128x128 (from 144x144 faces): twice the resolution for gender and race, whose
+    // cues (hair, skin texture, facial detail) a 64x64 face blurs.
     Config h = c;
     h.name = "basecnn128-aug-cosine";
     h.spec.data.size = 128;
@@ -382,10 +382,12 @@ std::string ensemble_row(const ReproArgs& a, const Study& st, const Config& c, s
     return "";
   }
   nlohmann::json summary = read_json(dir + "/summary.json");
+  auto scored = [&] {  // summary.json holds this ensemble's test scores (the same members)
+    return summary.is_object() && summary.contains("test") &&
+           summary.value("members", nlohmann::json()) == nlohmann::json(req.checkpoints);
+  };
   const bool chosen = a.only.empty() || a.only == c.name;
-  const bool current = summary.is_object() && summary.contains("test") &&
-                       summary.value("members", nlohmann::json()) == nlohmann::json(req.checkpoints);
-  if (!current && chosen && !a.table_only && members_done) {
+  if (!scored() && chosen && !a.table_only && members_done) {
     std::cout << "== " << st.id << " / " << c.name << "\n" << command << "\n";
     fs::create_directories(dir);
     const auto t0 = std::chrono::steady_clock::now();
@@ -400,8 +402,7 @@ std::string ensemble_row(const ReproArgs& a, const Study& st, const Config& c, s
   }
   std::string members;
   for (const auto& m : c.ensemble) members += (members.empty() ? "" : ", ") + std::string("`") + m + "`";
-  if (!summary.is_object() || !summary.contains("test") ||
-      summary.value("members", nlohmann::json()) != nlohmann::json(req.checkpoints))
+  if (!scored())
     return "| " + c.name + " | not run" + (members_done ? "" : " (waits for its members)") + " | " + c.theirs +
            " | - | - | - |\n";
   details += "- `" + c.name + "`: the ensemble (mean output) of " + members + ": `" + command + "`; " +

@@ -71,8 +71,9 @@ std::vector<Tensor> infer(Model& model, const data::Batch& b, bool tta);
 // members' probabilities; test-time flip averages the same way. All members must be on one device.
 std::vector<Tensor> infer_ensemble(const std::vector<Model*>& models, const std::vector<const data::Batch*>& batches,
                                    bool tta);
-// Throws, naming `what` and the first difference, unless `other` has the heads and attributes of `first` (names,
-// widths, kinds), i.e. unless their outputs can be averaged and read by first.predict().
+// Throws, naming `what` and both models' kinds and heads, unless `other` is the kind of `first` with the same
+// heads and attributes (names, widths, regression or not), i.e. unless their outputs can be averaged and read by
+// first.predict().
 void require_same_heads(const Model& first, const Model& other, const std::string& what);
 
 // ---- checkpoints ---------------------------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ namespace fs = std::filesystem;
 namespace {
 
 // Small network, few epochs: seconds on one core. Gender is carried by the hue, so it must be learned.
-#define TINY_RECIPE                                                                                             \
-  " --labels intuition+gender+race --size 16 --conv-channels 4,8 --dense 16 --epochs 4 --batch 16 --lr 0.01" \
-  " --val 0.2 --test 0.2 --workers 0 --threads 1"
+#define TINY_NET                                                                                   \
+  " --size 16 --conv-channels 4,8 --dense 16 --epochs 4 --batch 16 --lr 0.01 --val 0.2 --test 0.2" \
+  " --workers 0 --threads 1"
+#define TINY_RECIPE " --labels intuition+gender+race" TINY_NET
 const char* kTinyTrain = TINY_RECIPE " --seed 3";
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
@@ -131,6 +132,20 @@ TEST_CASE("facet eval and predict with an ensemble of checkpoints", "[cli][e2e][
   CHECK(leak.code != 0);
   CHECK(leak.output.find(c + "/best.ckpt") != std::string::npos);
   CHECK(leak.output.find("none of its members saw") != std::string::npos);
+
+  // Age edges other than intuition's, with as many classes: the heads match, their meaning does not.
+  const std::string d = dir.file("d");
+  const RunResult td = run_facet("train --data " + data + " --out " + d + " --labels 0,5,15,25,35,50,65+gender+race" +
+                                 TINY_NET " --seed 6 --split " + a + "/split.txt");
+  INFO(td.output);
+  REQUIRE(td.code == 0);
+  for (const std::string& rest : {"eval" + common, "predict --threads 1 " + data}) {
+    const RunResult other = run_facet(rest + ca + " --checkpoint " + d + "/best.ckpt");
+    INFO(other.output);
+    CHECK(other.code != 0);
+    CHECK(other.output.find(d + "/best.ckpt") != std::string::npos);
+    CHECK(other.output.find("must share one label scheme") != std::string::npos);
+  }
 
   const RunResult pred = run_facet("predict" + ca + cb + " " + data + " --threads 1");
   INFO(pred.output);
