@@ -1,6 +1,6 @@
-// Small AVX-512 helpers shared by the AVX-512 translation units (gemm_avx512.cpp, conv2d_pack_avx512.cpp).
-// Include it only after `#pragma GCC target("avx512f,...")` and <immintrin.h>: the functions are compiled for
-// AVX-512, and their internal linkage keeps the linker from handing an AVX-512 copy to any other file.
+// Small AVX-512 helpers shared by the AVX-512 translation units, included by avx512_region_begin.h (after its
+// target pragma and <immintrin.h>): the functions are compiled for AVX-512, and their internal linkage keeps
+// the linker from handing an AVX-512 copy to any other file.
 #pragma once
 
 namespace facet::cpu::avx512 {

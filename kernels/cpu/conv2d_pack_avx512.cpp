@@ -1,5 +1,5 @@
-// The im2col packers of kernels/cpu/conv2d_pack.h, AVX-512 only (target pragma for this file, chosen at run
-// time through available(), like gemm_avx512.cpp). No standard-library code below the pragma (see there).
+// The im2col packers of kernels/cpu/conv2d_pack.h, AVX-512 only (the region of avx512_region_begin.h; chosen
+// at run time through available()).
 //
 // Both walk the columns (forward) or rows (weight gradient) of col in "runs": pieces of one output row of one
 // image, whose input values for a fixed (c, r, s) are consecutive floats of one input row. One masked load per
@@ -8,14 +8,8 @@
 
 #include "kernels/cpu/conv2d_pack.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FACET_CONV_PACK_HAVE_AVX512 1
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")
-#include <immintrin.h>
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include "kernels/cpu/avx512_util.h"
+#include "kernels/cpu/avx512_region_begin.h"
+#if defined(FACET_AVX512_REGION)
 
 namespace facet::cpu::conv_pack {
 namespace {
@@ -138,12 +132,11 @@ void pack_col_transposed(const void* ctx, float* dst, int k0, int kc, int j0, in
 }
 
 }  // namespace facet::cpu::conv_pack
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
 #endif
+#include "kernels/cpu/avx512_region_end.h"
 
 namespace facet::cpu::conv_pack {
-#if defined(FACET_CONV_PACK_HAVE_AVX512)
+#if defined(FACET_AVX512_REGION)
 // The same CPU features as the AVX-512 sgemm kernel (checked outside the AVX-512 region, as there).
 bool available() { return gemm_detail::avx512_kernel() != nullptr; }
 #else

@@ -1,26 +1,15 @@
 // AVX-512 micro-kernel and packing routines for the blocked sgemm (see gemm_microkernel.h for the layouts).
-// Compiled with AVX-512 enabled for this file only (target pragma), so a FACET_NATIVE=OFF build still runs
+// Compiled for AVX-512 inside the region of avx512_region_begin.h, so a FACET_NATIVE=OFF build still runs
 // everywhere: avx512_kernel() hands these out only when the CPU reports AVX-512F at run time.
 //
 // Register tile MR x NR = 8 x 48: 24 zmm accumulators, 3 zmm of B per k step and one broadcast of A at a
 // time (28 of the 32 zmm registers). Each k step issues 24 FMAs (12 cycles on two FMA ports) against 3 vector
 // loads of B (from L1) and 8 broadcasts of A (from L2): well inside the 2 loads/cycle the core sustains.
 // MR = 8 divides the output-channel counts of our convolutions (32, 64, 128), so no rows are wasted there.
-//
-// No standard-library code is used below the target pragma: an inline function instantiated here with
-// AVX-512 enabled could be picked by the linker for other files and break non-AVX-512 CPUs.
 #include "kernels/cpu/gemm_microkernel.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FACET_GEMM_HAVE_AVX512 1
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")
-#include <immintrin.h>
-// GCC 12's unpack/shuffle intrinsics start from _mm512_undefined_ps(), which -Wmaybe-uninitialized flags
-// when inlined (a false positive in the compiler's own header).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include "kernels/cpu/avx512_util.h"
+#include "kernels/cpu/avx512_region_begin.h"
+#if defined(FACET_AVX512_REGION)
 
 namespace facet::cpu::gemm_detail {
 namespace {
@@ -162,12 +151,11 @@ const GemmKernel kAvx512Kernel{"avx512-8x48", 8, 48, 256, 512, 1008, &micro_kern
                                &pack_contiguous};
 
 }  // namespace facet::cpu::gemm_detail
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
 #endif
+#include "kernels/cpu/avx512_region_end.h"
 
 namespace facet::cpu::gemm_detail {
-#if defined(FACET_GEMM_HAVE_AVX512)
+#if defined(FACET_AVX512_REGION)
 const GemmKernel* avx512_kernel() {
   // Checked outside the AVX-512 region: this function must run on any x86-64.
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&

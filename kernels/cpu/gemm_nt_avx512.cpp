@@ -5,18 +5,12 @@
 // products each, and every step of 16 k loads 4 rows of A and 4 of B (8 loads) for 16 FMAs. Once per kc slice
 // the accumulators are reduced across lanes, in a fixed order.
 //   C[i, j] = beta * C[i, j] + sum_k A[i*lda + k] * B[j*ldb + k]
-// One thread; results depend on the shape only. AVX-512 only, like gemm_avx512.cpp (same rules below the
-// target pragma).
+// One thread; results depend on the shape only. AVX-512 only (the region of avx512_region_begin.h); without it
+// sgemm_nt returns false and the caller takes the blocked sgemm.
 #include "kernels/cpu/gemm_microkernel.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FACET_GEMM_NT_HAVE_AVX512 1
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")
-#include <immintrin.h>
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include "kernels/cpu/avx512_util.h"
+#include "kernels/cpu/avx512_region_begin.h"
+#if defined(FACET_AVX512_REGION)
 
 namespace facet::cpu::gemm_detail {
 namespace {
@@ -92,13 +86,12 @@ void sgemm_nt_avx512_impl(int M, int N, int K, const float* A, int lda, const fl
 }
 
 }  // namespace facet::cpu::gemm_detail
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
 #endif
+#include "kernels/cpu/avx512_region_end.h"
 
 namespace facet::cpu::gemm_detail {
 bool sgemm_nt(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc) {
-#if defined(FACET_GEMM_NT_HAVE_AVX512)
+#if defined(FACET_AVX512_REGION)
   if (!avx512_kernel() || M <= 0 || N <= 0 || K <= 0) return false;
   sgemm_nt_avx512_impl(M, N, K, A, lda, B, ldb, beta, C, ldc);
   return true;
