@@ -1,10 +1,14 @@
 // Softmax + cross-entropy, fused and numerically stable (subtract the row max before exp).
 //   p_c   = exp(z_c - max z) / sum_j exp(z_j - max z)
-//   q_c   = (1-eps)*[c == y] + eps/C                           (label smoothing eps; eps = 0: one-hot)
-//   loss  = w_y * sum_c q_c * (-log p_c)                        (w = class weights, 1 when null)
-//   dz_c += dloss * w_y * (p_c - q_c)                           (because sum_c q_c = 1)
+//   loss  = (1-eps) * w_y * (-log p_y) + (eps/C) * sum_c w_c * (-log p_c)
+//           (label smoothing eps, w = class weights, 1 when null; PyTorch's cross_entropy(weight, label_smoothing):
+//           each class's smoothing term carries its own weight w_c, not the target's w_y. Unweighted, this is
+//           sum_c q_c * (-log p_c) with q_c = (1-eps)*[c == y] + eps/C.)
+//   dz_c += dloss * (a * p_c - (1-eps) * w_y * [c == y] - (eps/C) * w_c),   a = (1-eps) * w_y + (eps/C) * sum_j w_j
+//           (d(-log p_j)/dz_c = p_c - [c == j]; unweighted, a = 1 and this is p_c - q_c)
 // A target of -1 means "no label for this row": loss 0 and no gradient (multi-task batches use it).
-// Forward writes one loss per row; the caller reduces (mean over labelled rows, weighted as PyTorch).
+// Forward writes one loss per row; the caller reduces (mean over labelled rows: the sum divided by
+// sum_rows w_y, as PyTorch's reduction='mean' with weights, smoothing term included).
 #pragma once
 #include <cstdint>
 

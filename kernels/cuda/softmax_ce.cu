@@ -1,10 +1,12 @@
 // Softmax and fused softmax + cross-entropy on the device (see kernels/softmax_ce.h).
-// Forward: one warp per row (4 rows per 128-thread block), lanes stride over the C classes; three warp
-// reductions by butterfly shuffles (max, sum of exp, sum of logits), no shared memory and no atomics:
+// Forward: one warp per row (4 rows per 128-thread block), lanes stride over the C classes; four warp
+// reductions by butterfly shuffles (max, sum of exp, sum of w_c z_c, sum of w_c), no shared memory, no atomics:
 //   m = max_c z_c,   S = sum_c exp(z_c - m),   p_c = exp(z_c - m) / S,   lse = m + log S
-//   loss = w_y * sum_c q_c (lse - z_c) = w_y * (lse - (1-eps) z_y - (eps/C) sum_c z_c)     (sum_c q_c = 1)
+//   loss = (1-eps) w_y (lse - z_y) + (eps/C) sum_c w_c (lse - z_c)          (PyTorch's weighted smoothing)
+//        = a lse - (1-eps) w_y z_y - (eps/C) sum_c w_c z_c,   a = (1-eps) w_y + (eps/C) sum_c w_c
 // computed from lse, never from log of an underflowed p. Target -1 (or outside [0, C)): loss 0, probs
-// written. Backward is pointwise: dz_c += dloss * w_y * (p_c - q_c), q_c = (1-eps)[c == y] + eps/C.
+// written. Backward is pointwise: dz_c += dloss * (a p_c - (1-eps) w_y [c == y] - (eps/C) w_c); each thread
+// sums the C weights itself (C is a head's class count: a handful).
 // The CPU sums S in double; here it is float (a few ulp apart; see the parity tolerances).
 #include <cmath>
 
@@ -27,17 +29,20 @@ __global__ void softmax_rows_kernel(float* losses, float* probs, const float* lo
   float m = -INFINITY;
   for (int c = lane; c < C; c += 32) m = fmaxf(m, z[c]);
   m = warp_max(m);
-  float s = 0.0f, zsum = 0.0f;
+  float s = 0.0f, wzsum = 0.0f, wsum = 0.0f;
   for (int c = lane; c < C; c += 32) {
+    const float w = class_weights ? class_weights[c] : 1.0f;
     s += expf(z[c] - m);
-    zsum += z[c];
+    wzsum += w * z[c];
+    wsum += w;
   }
   s = warp_sum(s);
   const float inv_s = 1.0f / s;
   for (int c = lane; c < C; c += 32) p[c] = expf(z[c] - m) * inv_s;
   if (!losses) return;
 
-  zsum = warp_sum(zsum);
+  wzsum = warp_sum(wzsum);
+  wsum = warp_sum(wsum);
   if (lane != 0) return;
   const int y = targets[row];
   if (y < 0 || y >= C) {
@@ -45,21 +50,30 @@ __global__ void softmax_rows_kernel(float* losses, float* probs, const float* lo
     return;
   }
   const float lse = m + logf(s);
-  const float nll = lse - (1.0f - eps) * z[y] - eps / float(C) * zsum;
-  losses[row] = (class_weights ? class_weights[y] : 1.0f) * nll;
+  const float on = (1.0f - eps) * (class_weights ? class_weights[y] : 1.0f), off = eps / float(C);
+  losses[row] = (on + off * wsum) * lse - on * z[y] - off * wzsum;
 }
 
-// dz[b,c] += dloss_b * w_y * (p_c - q_c), q_c = on if c == y else off; unlabelled rows untouched.
+// dz[b,c] += dloss_b * (a p_c - on [c == y] - off w_c), on = (1-eps) w_y, off = eps/C, a = on + off sum_j w_j
+// (the CPU's expressions); unlabelled rows untouched.
 __global__ void softmax_ce_backward_kernel(float* dlogits, const float* dlosses, const float* probs,
                                            const int32_t* targets, const float* class_weights, int B, int C,
-                                           float on, float off) {
+                                           float eps) {
   const int64_t total = int64_t(B) * C;
+  const float off = eps / float(C);
+  float wsum = float(C);
+  if (class_weights) {
+    wsum = 0.0f;
+    for (int j = 0; j < C; ++j) wsum += class_weights[j];
+  }
   for (int64_t i = global_index(); i < total; i += grid_stride()) {
     const int b = int(i / C), c = int(i % C);
     const int y = targets[b];
     if (y < 0 || y >= C) continue;
-    const float g = dlosses[b] * (class_weights ? class_weights[y] : 1.0f);
-    dlogits[i] += g * (probs[i] - (c == y ? on : off));
+    const float on = (1.0f - eps) * (class_weights ? class_weights[y] : 1.0f);
+    const float a = on + off * wsum;
+    const float wc = class_weights ? class_weights[c] : 1.0f;
+    dlogits[i] += dlosses[b] * (a * probs[i] - (c == y ? on : 0.0f) - off * wc);
   }
 }
 
@@ -83,10 +97,8 @@ void softmax_cross_entropy_backward(float* dlogits, const float* dlosses, const 
                                     const int32_t* targets, const float* class_weights, int B, int C,
                                     float label_smoothing) {
   if (!dlogits) return;
-  const float off = label_smoothing / float(C);   // q_c for c != y (the CPU's expressions)
-  const float on = 1.0f - label_smoothing + off;  // q_y
   FACET_LAUNCH(softmax_ce_backward_kernel, grid_for(int64_t(B) * C), kBlock, 0, stream(), dlogits, dlosses,
-               probs, targets, class_weights, B, C, on, off);
+               probs, targets, class_weights, B, C, label_smoothing);
 }
 
 }  // namespace facet::cuda

@@ -169,7 +169,7 @@ inline VecD softmax(const Vec& z, int B, int C) {
   return p;
 }
 
-// loss_b = w_y * sum_c q_c * (-log p_c),  q = (1-eps) onehot(y) + eps/C;  0 for y = -1.
+// loss_b = (1-eps) w_y (-log p_y) + (eps/C) sum_c w_c (-log p_c)  (PyTorch's weighted label smoothing);  0 for y = -1.
 inline VecD cross_entropy(const Vec& z, const std::vector<int32_t>& y, const Vec* weights, int B, int C,
                           double eps) {
   const VecD p = softmax(z, B, C);
@@ -178,10 +178,11 @@ inline VecD cross_entropy(const Vec& z, const std::vector<int32_t>& y, const Vec
     if (y[size_t(b)] < 0) continue;
     double l = 0;
     for (int c = 0; c < C; ++c) {
-      const double q = (c == y[size_t(b)] ? 1.0 - eps : 0.0) + eps / C;
-      l += q * -std::log(p[size_t(b) * C + c]);
+      const double w = weights ? (*weights)[size_t(c)] : 1.0;
+      const double q = (c == y[size_t(b)] ? 1.0 - eps : 0.0) + eps / C;  // the share of class c's -log p_c
+      l += w * q * -std::log(p[size_t(b) * C + c]);
     }
-    loss[size_t(b)] = (weights ? (*weights)[size_t(y[size_t(b)])] : 1.0) * l;
+    loss[size_t(b)] = l;
   }
   return loss;
 }

@@ -103,19 +103,26 @@ TEST_CASE("hand: maxpool2d padding never wins, overlapping windows accumulate") 
 TEST_CASE("hand: softmax cross-entropy on logits [1, 2, 3]") {
   // S = e^1 + e^2 + e^3,  log S = 3.40760596444438,  p = [0.0900305731703805, 0.244728471054798, 0.665240955774822]
   const std::vector<double> p = {0.0900305731703805, 0.244728471054798, 0.665240955774822};
+  // loss = (1-eps) w_y (-log p_y) + (eps/C) sum_c w_c (-log p_c) (PyTorch's weighted smoothing), and
+  // dloss/dz_c = a p_c - t_c with a = (1-eps) w_y + (eps/C) sum_c w_c, t_c = (1-eps) w_y [c == y] + (eps/C) w_c.
   struct Row {
     int32_t target;
     float smoothing;
     bool weighted;  // class weights [1, 1, 2]
-    double loss;    // w_y * (log S - sum_c q_c z_c)
-    std::vector<double> q;
+    double loss;
+    double a;
+    std::vector<double> t;
   };
   const Row rows[] = {
-      {2, 0.0f, false, 0.40760596444438, {0, 0, 1}},          // log S - 3
-      {0, 0.0f, false, 2.40760596444438, {1, 0, 0}},          // log S - 1
-      {2, 0.3f, false, 0.70760596444438, {0.1, 0.1, 0.8}},    // q = 0.7 onehot + 0.1: log S - 2.7
-      {2, 0.3f, true, 1.41521192888876, {0.1, 0.1, 0.8}},     // weight 2 for class 2
-      {-1, 0.3f, true, 0.0, {0, 0, 0}},                        // no label: loss 0, no gradient
+      {2, 0.0f, false, 0.40760596444438, 1, {0, 0, 1}},          // log S - 3
+      {0, 0.0f, false, 2.40760596444438, 1, {1, 0, 0}},          // log S - 1
+      {2, 0.3f, false, 0.70760596444438, 1, {0.1, 0.1, 0.8}},    // q = 0.7 onehot + 0.1: log S - 2.7
+      // Weights [1, 1, 2], eps 0.3, y = 2: 0.7 * 2 * (log S - 3) + 0.1 * (1 (log S - 1) + 1 (log S - 2) +
+      // 2 (log S - 3)) = 1.8 log S - 4.2 - 0.9 = 1.03369073599988 (PyTorch's cross_entropy(weight=[1,1,2],
+      // label_smoothing=0.3, reduction='sum')); facet used to weight the whole row by w_y: 1.41521192888876.
+      // a = 0.7 * 2 + 0.1 * 4 = 1.8, t = [0.1, 0.1, 1.4 + 0.2].
+      {2, 0.3f, true, 1.03369073599988, 1.8, {0.1, 0.1, 1.6}},
+      {-1, 0.3f, true, 0.0, 0, {0, 0, 0}},                        // no label: loss 0, no gradient
   };
   for (Backend be : backends_under_test()) {
     const KernelTable& k = kernel_table(be);
@@ -128,12 +135,11 @@ TEST_CASE("hand: softmax cross-entropy on logits [1, 2, 3]") {
       k.softmax_cross_entropy_forward(loss.get(), probs.get(), z.get(), y.get(), weights, 1, 3, r.smoothing);
       CHECK_ALL_CLOSE(loss.to_host(), std::vector<double>{r.loss}, 1e-7, 1e-6);
       CHECK_ALL_CLOSE(probs.to_host(), p, 1e-7, 1e-6);
-      // dz = dloss * w_y * (p - q) with dloss = 0.5
+      // dz = dloss * (a p - t) with dloss = 0.5
       DeviceArray<float> dloss(k, Vec{0.5f}), dz(k, Vec(3));
       k.softmax_cross_entropy_backward(dz.get(), dloss.get(), probs.get(), y.get(), weights, 1, 3, r.smoothing);
       std::vector<double> expect(3);
-      const double wy = r.target < 0 ? 0.0 : (r.weighted && r.target == 2 ? 2.0 : 1.0);
-      for (int c = 0; c < 3; ++c) expect[size_t(c)] = 0.5 * wy * (p[size_t(c)] - r.q[size_t(c)]);
+      for (int c = 0; c < 3; ++c) expect[size_t(c)] = 0.5 * (r.a * p[size_t(c)] - r.t[size_t(c)]);
       CHECK_ALL_CLOSE(dz.to_host(), expect, 1e-7, 1e-6);
     }
   }
