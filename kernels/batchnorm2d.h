@@ -4,6 +4,8 @@
 //           running_mean = (1-momentum)*running_mean + momentum*mean
 //           running_var  = (1-momentum)*running_var  + momentum*var*M/(M-1)   (unbiased, as PyTorch)
 //   eval:   y_i = gamma*(x_i-running_mean)/sqrt(running_var+eps) + beta
+//   backward (eval: running statistics are constants, rstd = 1/sqrt(running_var+eps), xhat = (x-running_mean)*rstd):
+//           dbeta  += sum dy_i,   dgamma += sum dy_i*xhat_i,   dx_i += gamma*rstd*dy_i      (PyTorch's eval grads)
 //   backward (train statistics):
 //           dbeta  += sum dy_i,   dgamma += sum dy_i*xhat_i
 //           dx_i   += gamma*rstd*(dy_i - dbeta_c/M - xhat_i*dgamma_c/M)   (dbeta_c, dgamma_c: this call's sums)
@@ -23,7 +25,11 @@
                                 int HW, float eps);                                                      \
   void batchnorm2d_backward(float* din /* (N,C,HW) */, float* dgamma /* (C) */, float* dbeta /* (C) */, \
                             const float* dout, const float* in, const float* gamma, const float* mean,  \
-                            const float* rstd, int N, int C, int HW);
+                            const float* rstd, int N, int C, int HW);                                  \
+  void batchnorm2d_backward_eval(float* din /* (N,C,HW) */, float* dgamma /* (C) */, float* dbeta /* (C) */, \
+                                 const float* dout, const float* in, const float* gamma,                      \
+                                 const float* running_mean, const float* running_var, int N, int C, int HW,   \
+                                 float eps);
 
 namespace facet {
 namespace cpu { FACET_BATCHNORM2D_API }

@@ -143,7 +143,15 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Ten
   const float* g = data_or_null(gamma);
   const float* b = data_or_null(beta);
   if (!training) {
-    Tensor out = make_output(x.shape(), x.device(), "batchnorm2d_eval", {}, nullptr);
+    // Eval: the running statistics are constants (PyTorch's eval mode), so y is affine in x, gamma and beta and
+    // the node records their gradients (fine-tuning with frozen statistics, input saliency).
+    const Tensor rm = running_mean, rv = running_var;  // the buffers (shared, not copied: eval never updates them)
+    Tensor out = make_output(x.shape(), x.device(), "batchnorm2d_eval", {x, gamma, beta},
+                             [x, gamma, beta, rm, rv, N, C, HW, eps](TensorImpl& self) {
+                               FACET_CALL(x.device(), batchnorm2d_backward_eval, grad_of(x), grad_of(gamma),
+                                          grad_of(beta), self.grad->data(), x.data(), data_or_null(gamma),
+                                          rm.data(), rv.data(), N, C, HW, eps);
+                             });
     FACET_CALL(x.device(), batchnorm2d_forward_eval, out.data(), x.data(), g, b, running_mean.data(), running_var.data(),
                N, C, HW, eps);
     return out;
@@ -194,6 +202,23 @@ Tensor bn_act_pool_output(const Tensor& x, const Tensor& gamma, const Tensor& be
                      });
 }
 
+// Whether a node over these inputs would record a graph (make_output's rule).
+bool needs_graph(std::initializer_list<const Tensor*> inputs) {
+  if (!grad_enabled()) return false;
+  for (const Tensor* t : inputs)
+    if (wants_grad(*t)) return true;
+  return false;
+}
+
+// Eval with a graph wanted (gradients through frozen statistics): the fused eval paths record none (batchnorm
+// folded into the weights, one pass without saved state), so the cycle runs as its three differentiable ops,
+// batchnorm2d (eval) -> leaky ReLU (alpha 0: ReLU) -> maxpool2d. Same values up to rounding, more memory.
+Tensor unfused_bn_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                           Tensor& running_var, float eps, float alpha, int kernel, int stride, int pad) {
+  const Tensor z = batchnorm2d(x, gamma, beta, running_mean, running_var, false, 0.0f, eps);
+  return maxpool2d(alpha == 0.0f ? relu(z) : leaky_relu(z, alpha), kernel, stride, pad);
+}
+
 }  // namespace
 
 Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
@@ -202,12 +227,14 @@ Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& be
   const char* op = "batchnorm_act_pool";
   const Pool2dDims d = pool_dims(op, x.shape(), kernel, stride, pad);
   check_per_channel(op, x.shape(), d.C, {&gamma, &beta, &running_mean, &running_var});
+  if (!training && needs_graph({&x, &gamma, &beta}))
+    return unfused_bn_act_pool(x, gamma, beta, running_mean, running_var, eps, alpha, kernel, stride, pad);
   if (training) check_batch_statistics(op, x.shape(), int64_t(d.N) * d.H * d.W);
   const float* g = data_or_null(gamma);
   const float* b = data_or_null(beta);
   Tensor mean = Tensor::empty({d.C}, x.device()), rstd = Tensor::empty({d.C}, x.device());  // (C) saved
   auto argmax = raw_buffer(size_t(d.N) * d.C * d.P() * d.Q() * sizeof(int32_t), x.device());  // (N,C,P,Q) saved
-  // Eval (running statistics) records no graph, as batchnorm2d's eval does.
+  // Eval without a graph wanted (inference): the fused kernel with the running statistics, recording nothing.
   Tensor out = bn_act_pool_output(x, gamma, beta, mean, rstd, argmax, alpha, d, training);
   FACET_CALL(x.device(), bn_act_pool_forward, out.data(), reinterpret_cast<int32_t*>(argmax->data()), mean.data(),
              rstd.data(), running_mean.data(), running_var.data(), x.data(), g, b, training, momentum, eps, alpha, d);
@@ -217,7 +244,8 @@ Tensor batchnorm_act_pool(const Tensor& x, const Tensor& gamma, const Tensor& be
 // Training: two nodes. conv2d's, whose forward also returns the batch statistics (conv2d_forward_bn_stats, in
 // its epilogue), and the fused bn_act_pool's with those statistics given (bn_act_pool_apply forward,
 // bn_act_pool_backward as batchnorm_act_pool's). Eval: batchnorm folded into the weights (conv2d_fold_batchnorm),
-// then act + pool of the folded convolution; no graph, as batchnorm2d's eval.
+// then act + pool of the folded convolution, recording nothing; when a graph is wanted (an input requires grad),
+// conv2d and the three unfused ops instead (unfused_bn_act_pool).
 Tensor conv_bn_act_pool(const Tensor& x, const Tensor& weight, const Tensor& bias, int conv_stride, int conv_pad,
                         const Tensor& gamma, const Tensor& beta, Tensor& running_mean, Tensor& running_var,
                         bool training, float momentum, float eps, float alpha, int kernel, int stride, int pad) {
@@ -227,6 +255,9 @@ Tensor conv_bn_act_pool(const Tensor& x, const Tensor& weight, const Tensor& bia
   const Pool2dDims d = pool_dims(op, conv_shape, kernel, stride, pad);
   check_per_channel(op, conv_shape, d.C, {&gamma, &beta, &running_mean, &running_var});
   const Device dev = x.device();
+  if (!training && needs_graph({&x, &weight, &bias, &gamma, &beta}))
+    return unfused_bn_act_pool(conv2d(x, weight, bias, conv_stride, conv_pad), gamma, beta, running_mean, running_var,
+                               eps, alpha, kernel, stride, pad);
   auto argmax = raw_buffer(size_t(d.N) * d.C * d.P() * d.Q() * sizeof(int32_t), dev);  // (N,C,P,Q) saved
   int32_t* am = reinterpret_cast<int32_t*>(argmax->data());
   if (!training) {

@@ -163,4 +163,29 @@ void batchnorm2d_backward(float* din, float* dgamma, float* dbeta, const float* 
   }
 }
 
+// Backward through the running statistics (eval; they are constants), per channel:
+//   dbeta += sum dy,   dgamma += rstd * sum dy (x - running_mean),   dx += gamma * rstd * dy
+void batchnorm2d_backward_eval(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
+                               const float* gamma, const float* running_mean, const float* running_var, int N,
+                               int C, int HW, float eps) {
+  const int64_t stride_n = int64_t(C) * HW;
+#pragma omp parallel for schedule(static) if (worth_threads(N, C, HW))
+  for (int c = 0; c < C; ++c) {
+    const double r = 1.0 / std::sqrt(double(running_var[c]) + double(eps));
+    const int64_t at_c = int64_t(c) * HW;
+    if (dgamma || dbeta) {
+      double sdy, sdy_xm;
+      channel_grad_sums(dout + at_c, in + at_c, N, stride_n, HW, double(running_mean[c]), sdy, sdy_xm);
+      if (dbeta) dbeta[c] += float(sdy);
+      if (dgamma) dgamma[c] += float(sdy_xm * r);
+    }
+    if (!din) continue;
+    const float k = float((gamma ? gamma[c] : 1.0f) * r);
+    for (int n = 0; n < N; ++n) {
+      const int64_t at = n * stride_n + at_c;
+      for (int i = 0; i < HW; ++i) din[at + i] += k * dout[at + i];
+    }
+  }
+}
+
 }  // namespace facet::cpu

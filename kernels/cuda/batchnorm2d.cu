@@ -174,6 +174,21 @@ __global__ void bn_backward_input_kernel(float* din, const float* dout, const fl
   }
 }
 
+// rstd[c] = 1/sqrt(running_var[c] + eps): the eval backward's constants, in the forward's expression.
+__global__ void bn_eval_rstd_kernel(float* rstd, const float* running_var, float eps, int C) {
+  const int64_t c = global_index();
+  if (c < C) rstd[c] = 1.0f / sqrtf(running_var[c] + eps);
+}
+
+// dx += gamma*rstd * dy, pointwise (eval: the statistics are constants).
+__global__ void bn_backward_eval_input_kernel(float* din, const float* dout, const float* gamma, const float* rstd,
+                                              int C, int HW, int64_t total) {
+  for (int64_t i = global_index(); i < total; i += grid_stride()) {
+    const int c = int(i / HW % C);
+    din[i] += (gamma ? gamma[c] : 1.0f) * rstd[c] * dout[i];
+  }
+}
+
 }  // namespace
 
 namespace detail {
@@ -229,6 +244,28 @@ void batchnorm2d_backward(float* din, float* dgamma, float* dbeta, const float* 
   if (din)
     FACET_LAUNCH(bn_backward_input_kernel, grid_for(total), kBlock, 0, stream(), din, dout, in, gamma, mean,
                  rstd, sums.get(), C, HW, M, total);
+}
+
+// Eval backward: dbeta += sum dy, dgamma += sum dy*xhat (the training backward's partial and final sums with
+// the running mean and rstd), dx += gamma*rstd*dy.
+void batchnorm2d_backward_eval(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
+                               const float* gamma, const float* running_mean, const float* running_var, int N,
+                               int C, int HW, float eps) {
+  const int64_t M = int64_t(N) * HW, total = M * C;
+  if (C <= 0 || M <= 0 || (!din && !dgamma && !dbeta)) return;
+  Workspace rstd(static_cast<size_t>(C));
+  FACET_LAUNCH(bn_eval_rstd_kernel, grid_for(C), kBlock, 0, stream(), rstd.get(), running_var, eps, C);
+  if (dgamma || dbeta) {
+    const int G = splits_for(M);
+    Workspace partial(size_t(C) * G * 2);  // (C, G, 2): sum dy, sum dy*xhat
+    Workspace sums(size_t(C) * 2);         // (C, 2)
+    FACET_LAUNCH(bn_backward_partial_kernel, dim3(unsigned(G), unsigned(C)), kBlock, 0, stream(), partial.get(),
+                 dout, in, running_mean, rstd.get(), C, HW, M);
+    detail::batchnorm2d_backward_sums(sums.get(), dgamma, dbeta, partial.get(), C, G);
+  }
+  if (din)
+    FACET_LAUNCH(bn_backward_eval_input_kernel, grid_for(total), kBlock, 0, stream(), din, dout, gamma, rstd.get(),
+                 C, HW, total);
 }
 
 }  // namespace facet::cuda

@@ -33,8 +33,8 @@ enum class Backend { CPU, CUDA };
 // Every kernel under test (optim_update.h has its own tests).
 #define FACET_TEST_KERNELS(X)                                                                                  \
   X(sgemm) X(conv2d_forward) X(conv2d_backward) X(batchnorm2d_forward_train) X(batchnorm2d_forward_eval)       \
-  X(batchnorm2d_backward) X(bn_act_pool_forward) X(bn_act_pool_backward) X(bn_act_pool_apply)              \
-  X(conv2d_forward_bn_stats) X(conv2d_fold_batchnorm) X(maxpool2d_forward)                  \
+  X(batchnorm2d_backward) X(batchnorm2d_backward_eval) X(bn_act_pool_forward) X(bn_act_pool_backward)         \
+  X(bn_act_pool_apply) X(conv2d_forward_bn_stats) X(conv2d_fold_batchnorm) X(maxpool2d_forward)               \
   X(maxpool2d_backward) X(dropout_forward) X(dropout_backward)                                                  \
   X(linear_forward) X(linear_backward) X(relu_forward) X(relu_backward) X(leakyrelu_forward)                   \
   X(leakyrelu_backward) X(softmax_forward) X(softmax_cross_entropy_forward) X(softmax_cross_entropy_backward) \

@@ -75,6 +75,7 @@ const OpCase kCases[] = {
     {.op = "batchnorm2d", .N = 4, .C = 2, .H = 3, .W = 3, .bias = false, .seed = 3},  // non-affine
     {.op = "batchnorm2d", .N = 2, .C = 3, .H = 3, .W = 2, .bias = true, .training = false, .seed = 4},
     {.op = "batchnorm2d", .N = 2, .C = 2, .H = 2, .W = 2, .bias = false, .training = false, .seed = 5},
+    {.op = "batchnorm2d", .N = 3, .C = 2, .H = 1, .W = 1, .bias = true, .training = false, .seed = 6},   // (N,C) eval
     // maxpool2d
     {.op = "maxpool2d", .N = 2, .C = 3, .H = 7, .W = 7, .window = 2, .stride = 2},
     {.op = "maxpool2d", .N = 1, .C = 2, .H = 6, .W = 5, .window = 3, .stride = 2, .pad = 1, .seed = 2},
@@ -97,7 +98,8 @@ const OpCase kCases[] = {
     {.op = "conv_bn_stats", .N = 1, .C = 2, .H = 9, .W = 7, .K = 3, .R = 3, .S = 2, .stride = 2, .pad = 0, .seed = 3},
     {.op = "conv_bn_stats", .N = 4, .C = 3, .H = 12, .W = 12, .K = 2, .R = 3, .S = 3, .stride = 1, .pad = 1, .alpha = 50.0f, .bias = true, .seed = 4},
     // conv_fold_bn: conv2d_fold_batchnorm; the folded convolution equals batchnorm2d_eval of the convolution
-    // (affine and not, with and without a conv bias). Forward-only by design: inference only (no graph in eval).
+    // (affine and not, with and without a conv bias). Forward-only by design: inference only (an eval that
+    // needs a graph runs unfused).
     {.op = "conv_fold_bn", .N = 2, .C = 3, .H = 7, .W = 6, .K = 4, .R = 3, .S = 3, .stride = 1, .pad = 1, .bias = true},
     {.op = "conv_fold_bn", .N = 1, .C = 2, .H = 5, .W = 5, .K = 3, .R = 1, .S = 1, .seed = 2},
     // bn_act_pool_apply: the fused forward with given statistics (random mean/rstd), and with none (pool of
@@ -277,6 +279,24 @@ void run_batchnorm2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) 
                                N, C, HW, eps);
     CHECK_ALL_CLOSE(dy.to_host(), ref::batchnorm2d_eval(x, g, b, rmean0, rvar0, N, C, HW, eps), spec.fwd_atol,
                     spec.fwd_rtol);
+    // Eval backward (batchnorm2d_backward_eval): the running statistics are constants, so the finite
+    // differences of the eval forward in x, gamma and beta are the whole gradient.
+    auto forward = [&] {
+      DeviceArray<float> fx(k, x), fg(k, gamma), fb(k, beta), fm(k, rmean0), fv(k, rvar0), fy(k, Vec(x.size()));
+      k.batchnorm2d_forward_eval(fy.get(), fx.get(), g ? fg.get() : nullptr, b ? fb.get() : nullptr, fm.get(),
+                                 fv.get(), N, C, HW, eps);
+      return fy.to_host();
+    };
+    auto backward = [&](const Vec& dout, const Grads& gr) {
+      DeviceArray<float> ddy(k, dout), bx(k, x), bg(k, gamma), bm(k, rmean0), bv(k, rvar0);
+      GradBuffer gx(k, grad_at(gr, 0)), gg(k, grad_at(gr, 1)), gb(k, grad_at(gr, 2));
+      k.batchnorm2d_backward_eval(gx.get(), gg.get(), gb.get(), ddy.get(), bx.get(), g ? bg.get() : nullptr,
+                                  bm.get(), bv.get(), N, C, HW, eps);
+      gx.download(), gg.download(), gb.download();
+    };
+    std::vector<FdParam> params{{"input", &x}};
+    if (c.bias) params.push_back({"gamma", &gamma}), params.push_back({"beta", &beta});
+    check_gradients(params, forward, backward, spec.fd, c.seed + 7, true);
     return;
   }
   struct Train {
@@ -409,7 +429,7 @@ void run_bn_act_pool(const KernelTable& k, const OpCase& c, const OpSpec& spec) 
   const Fwd f = run_forward(c.training);
   CHECK_ALL_CLOSE(f.out, r.out, spec.fwd_atol, spec.fwd_rtol);
   CHECK_ALL_CLOSE(f.argmax, r.argmax, 0.0, 0.0);  // values 0.05 apart: the winners are unambiguous
-  if (!c.training) return;  // eval has no backward (the op refuses to record one)
+  if (!c.training) return;  // eval with a graph wanted runs unfused (tensor/ops.cpp): no fused eval backward
   // Batch statistics and running statistics agree bit for bit with the unfused kernel's.
   {
     DeviceArray<float> dx(k, x), dg(k, gamma), db(k, beta), rm(k, rmean0), rv(k, rvar0), dy(k, Vec(x.size()));

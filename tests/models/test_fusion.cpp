@@ -12,6 +12,7 @@
 //                                            weights a_k w in float
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -92,7 +93,7 @@ TEST_CASE("BaseCNN step: fused conv+batchnorm+activation+maxpool equals the laye
     }
 }
 
-TEST_CASE("conv_bn_act_pool: shape checks, and no graph in eval", "[models][fusion]") {
+TEST_CASE("conv_bn_act_pool: shape checks; in eval a graph only when one is wanted", "[models][fusion]") {
   Tensor x = Tensor::from_vector(test::random_uniform(2 * 3 * 6 * 6, 4), {2, 3, 6, 6}).set_requires_grad(true);
   Tensor w = Tensor::from_vector(test::random_uniform(4 * 3 * 3 * 3, 5), {4, 3, 3, 3}).set_requires_grad(true);
   Tensor cb = Tensor::zeros({4}).set_requires_grad(true);
@@ -111,10 +112,14 @@ TEST_CASE("conv_bn_act_pool: shape checks, and no graph in eval", "[models][fusi
   const Tensor y = conv_bn_act_pool(x, w, cb, 1, 1, g, b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 2, 2);
   CHECK(y.shape() == Shape{2, 4, 3, 3});
   CHECK(y.requires_grad());
+  // Eval with inputs that require grad: differentiable (routed through the unfused ops), as PyTorch's eval mode.
+  CHECK(conv_bn_act_pool(x, w, cb, 1, 1, g, b, rm, rv, false, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
+  NoGradGuard no_grad;  // inference: the folded path, no graph
   CHECK_FALSE(conv_bn_act_pool(x, w, cb, 1, 1, g, b, rm, rv, false, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
 }
 
-TEST_CASE("batchnorm_act_pool: window checks, and no graph in eval (as batchnorm2d)", "[models][fusion]") {
+TEST_CASE("batchnorm_act_pool: window checks; in eval a graph only when one is wanted (as batchnorm2d)",
+          "[models][fusion]") {
   Tensor x = Tensor::from_vector(test::random_uniform(2 * 2 * 4 * 4, 3), {2, 2, 4, 4}).set_requires_grad(true);
   Tensor g = Tensor::full({2}, 1.0f).set_requires_grad(true), b = Tensor::zeros({2}).set_requires_grad(true);
   Tensor rm = Tensor::zeros({2}), rv = Tensor::full({2}, 1.0f);
@@ -124,6 +129,64 @@ TEST_CASE("batchnorm_act_pool: window checks, and no graph in eval (as batchnorm
   CHECK_THROWS_WITH(batchnorm_act_pool(x, Tensor::zeros({3}), b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 2, 2),
                     Catch::Contains("C=2"));
   CHECK(batchnorm_act_pool(x, g, b, rm, rv, true, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
+  CHECK(batchnorm_act_pool(x, g, b, rm, rv, false, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
+  CHECK(batchnorm2d(x, g, b, rm, rv, false).requires_grad());  // the unfused eval op alike
+  const Tensor xc = Tensor::from_vector(x.to_vector(), x.shape()), gc = Tensor::full({2}, 1.0f);  // constants
+  CHECK_FALSE(batchnorm_act_pool(xc, gc, Tensor(), rm, rv, false, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
+  NoGradGuard no_grad;
   CHECK_FALSE(batchnorm_act_pool(x, g, b, rm, rv, false, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
-  CHECK_FALSE(batchnorm2d(x, g, b, rm, rv, false).requires_grad());  // the unfused eval op alike
+  CHECK_FALSE(batchnorm2d(x, g, b, rm, rv, false).requires_grad());
+}
+
+TEST_CASE("eval-mode BaseCNN: the gradient w.r.t. the input is non-zero and matches finite differences",
+          "[models][fusion]") {
+  // Input saliency through frozen statistics: before eval batchnorm recorded a graph, the input got no
+  // gradient at all (every conv cycle is conv -> batchnorm). Every fusion mode must give the same gradient.
+  const nlohmann::json config = {{"kind", "basecnn"},          {"channels", 1},    {"size", 8},
+                                 {"conv_channels", {3, 4}}, {"dense", {6}}, {"dropout", 0.0}};
+  const int n = 8 * 8;
+  const std::vector<float> x0 = test::random_uniform(size_t(n), 31);
+  const std::vector<float> r = test::random_uniform(6, 32);  // L = sum_h sum_j r_j out_h[j]
+  for (Fusion fusion : {Fusion::conv_bn_act_pool, Fusion::bn_act_pool, Fusion::none}) {
+    INFO("fusion " << int(fusion));
+    auto model = make_model(config, 3);
+    model->set_fusion(fusion);
+    // Non-trivial running statistics: one training step's worth (momentum 0.1 of a random batch).
+    model->set_training(true);
+    {
+      NoGradGuard no_grad;
+      model->forward(Tensor::from_vector(test::random_uniform(size_t(4 * n), 33), {4, 1, 8, 8}));
+    }
+    model->set_training(false);
+    auto loss_at = [&](const Tensor& x) {
+      Tensor total;
+      for (const Tensor& out : model->forward(x)) {
+        std::vector<float> w(size_t(out.numel()));
+        for (size_t j = 0; j < w.size(); ++j) w[j] = r[j % r.size()];
+        Tensor l = sum(out * Tensor::from_vector(w, out.shape()));
+        total = total.defined() ? total + l : l;
+      }
+      return total;
+    };
+    Tensor x = Tensor::from_vector(x0, {1, 1, 8, 8}).set_requires_grad(true);
+    loss_at(x).backward();
+    REQUIRE(x.grad().defined());
+    const std::vector<float> g = x.grad().to_vector();
+    double norm = 0;
+    for (float v : g) norm += double(v) * v;
+    CHECK(norm > 1e-8);
+    NoGradGuard no_grad;
+    const float h = 1e-3f;
+    int checked = 0, close = 0;
+    for (int i = 0; i < n; i += 5) {  // 13 of the 64 pixels: central differences in float
+      std::vector<float> up = x0, down = x0;
+      up[size_t(i)] += h, down[size_t(i)] -= h;
+      const double numeric = (double(loss_at(Tensor::from_vector(up, {1, 1, 8, 8})).item()) -
+                              double(loss_at(Tensor::from_vector(down, {1, 1, 8, 8})).item())) / (2.0 * h);
+      ++checked;
+      if (std::abs(numeric - g[size_t(i)]) <= 2e-3 + 5e-2 * std::abs(numeric)) ++close;
+      else UNSCOPED_INFO("pixel " << i << ": analytic " << g[size_t(i)] << ", numeric " << numeric);
+    }
+    CHECK(close == checked);
+  }
 }

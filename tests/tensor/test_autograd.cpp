@@ -107,6 +107,7 @@ void check_gradients(const GradCase& c, uint64_t seed) {
 
 TEST_CASE("every Tensor op matches finite differences", "[autograd]") {
   Tensor rm = Tensor::zeros({3}), rv = Tensor::full({3}, 1.0f);
+  Tensor erm = Tensor::from_vector({0.2f, -0.1f, 0.05f}, {3}), erv = Tensor::from_vector({0.5f, 1.5f, 2.0f}, {3});
   std::vector<GradCase> cases = {
       {"conv2d stride 1 pad 1", {{2, 3, 5, 4}, {4, 3, 3, 3}, {4}}, {},
        [](auto& t) { return conv2d(t[0], t[1], t[2], 1, 1); }},
@@ -118,6 +119,20 @@ TEST_CASE("every Tensor op matches finite differences", "[autograd]") {
       {"batchnorm (N,C) as 1d", {{6, 3}, {3}, {3}}, {},
        [&](auto& t) { Tensor m = rm.clone(), v = rv.clone(); return batchnorm2d(t[0], t[1], t[2], m, v, true); },
        3e-3, 3e-2},
+      // Eval: running statistics are constants; gradients reach x, gamma and beta (PyTorch's eval mode).
+      {"batchnorm2d eval", {{3, 3, 2, 2}, {3}, {3}}, {},
+       [&](auto& t) { return batchnorm2d(t[0], t[1], t[2], erm, erv, false, 0.1f, 1e-3f); }},
+      // The fused eval ops with a graph wanted (they run unfused then). Spaced inputs, positive gamma and
+      // running mean 0 keep every value 0.025 or more from the activation's kink and from a pooling tie.
+      {"batchnorm_act_pool eval", {{2, 3, 4, 4}, {3}}, {Fill::Spaced, Fill::Positive},
+       [&](auto& t) {
+         Tensor m = Tensor::zeros({3});
+         return batchnorm_act_pool(t[0], t[1], Tensor(), m, erv, false, 0.1f, 1e-5f, 0.1f, 2, 2);
+       }},
+      {"conv_bn_act_pool eval", {{2, 2, 5, 5}, {3, 2, 3, 3}, {3}, {3}, {3}}, {},
+       [&](auto& t) {
+         return conv_bn_act_pool(t[0], t[1], t[2], 1, 1, t[3], t[4], erm, erv, false, 0.1f, 1e-5f, 0.2f, 2, 2);
+       }},
       {"maxpool2d 2/2", {{2, 2, 5, 4}}, {Fill::Spaced}, [](auto& t) { return maxpool2d(t[0], 2, 2); }},
       {"maxpool2d 3/2 pad 1", {{1, 3, 5, 5}}, {Fill::Spaced}, [](auto& t) { return maxpool2d(t[0], 3, 2, 1); }},
       {"dropout p=0.3", {{3, 7}}, {}, [](auto& t) { return dropout(t[0], 0.3f, true, 42, 0); }},
