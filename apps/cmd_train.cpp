@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "models/basecnn.h"
 #include "models/trainer.h"
 #include "models/trainer_data.h"
 #include "models/trainer_run.h"
@@ -29,7 +30,8 @@ struct TrainArgs {
   std::string model = "basecnn", activation, resume;
   std::vector<int> conv_channels, dense, hidden;
   float dropout = -1, dropout_first = -1, threshold = -1, margin = -1, leaky_alpha = -1;
-  bool gray = false, no_normalize = false, no_test = false;
+  float bn_momentum = -1, bn_eps = -1;
+  bool gray = false, keras_defaults = false, no_normalize = false, no_test = false;
   std::string argv;
 };
 
@@ -85,6 +87,10 @@ std::string train_command_line(const TrainSpec& s) {
   flag("--no-normalize", !s.data.normalize);
   for (const char* key : {"activation"})
     if (s.model.contains(key)) c << " --activation " << s.model[key].get<std::string>();
+  // The Keras preset is spelled out as its three values: the command rebuilds the same model either way.
+  if (s.model.contains("leaky_alpha")) c << " --leaky-slope " << s.model["leaky_alpha"].get<float>();
+  if (s.model.contains("bn_momentum")) c << " --bn-momentum " << s.model["bn_momentum"].get<float>();
+  if (s.model.contains("bn_eps")) c << " --bn-eps " << s.model["bn_eps"].get<float>();
   if (s.model.contains("conv_channels")) c << " --conv-channels " << join(s.model["conv_channels"]);
   if (s.model.contains("dense")) c << " --dense " << join(s.model["dense"]);
   if (s.model.contains("hidden")) c << " --hidden " << join(s.model["hidden"]);
@@ -118,7 +124,14 @@ void add_train_commands(CLI::App& app) {
   // model
   cmd->add_option("--model", a->model, "basecnn, fcn2hot, tuple or levihassner")->capture_default_str();
   cmd->add_option("--activation", a->activation, "basecnn: relu or leakyrelu (default leakyrelu)");
-  cmd->add_option("--leaky-alpha", a->leaky_alpha, "LeakyReLU negative slope (default 0.01)");
+  cmd->add_option("--leaky-slope,--leaky-alpha", a->leaky_alpha, "LeakyReLU negative slope (default 0.01, PyTorch's; "
+                                                                 "Keras's LeakyReLU: 0.3)");
+  cmd->add_option("--bn-momentum", a->bn_momentum, "basecnn: batchnorm momentum in PyTorch's convention, running = "
+                                                   "(1 - m) * running + m * batch (default 0.1; Keras's momentum 0.99 "
+                                                   "is 0.01 here)");
+  cmd->add_option("--bn-eps", a->bn_eps, "basecnn: batchnorm epsilon (default 1e-5, PyTorch's; Keras's: 1e-3)");
+  cmd->add_flag("--keras-defaults", a->keras_defaults, "basecnn: the studies' Keras defaults, --bn-momentum 0.01 "
+                                                       "--bn-eps 0.001 --leaky-slope 0.3 (explicit flags win)");
   cmd->add_option("--conv-channels", a->conv_channels, "basecnn: channels of each conv cycle (default 32,32,64,64,128,128)")
       ->delimiter(',');
   cmd->add_option("--dense", a->dense, "basecnn: dense layer sizes (default 256,128)")->delimiter(',');
@@ -218,7 +231,10 @@ void add_train_commands(CLI::App& app) {
       spec.run.test = !a->no_test;
       nlohmann::json m = {{"kind", a->model}};
       if (!a->activation.empty()) m["activation"] = a->activation;
+      if (a->keras_defaults) m.update(facet::keras_model_defaults());
       if (a->leaky_alpha >= 0) m["leaky_alpha"] = a->leaky_alpha;
+      if (a->bn_momentum >= 0) m["bn_momentum"] = a->bn_momentum;
+      if (a->bn_eps >= 0) m["bn_eps"] = a->bn_eps;
       if (!a->conv_channels.empty()) m["conv_channels"] = a->conv_channels;
       if (!a->dense.empty()) m["dense"] = a->dense;
       if (!a->hidden.empty()) m["hidden"] = a->hidden;

@@ -24,6 +24,14 @@ BaseCNN::BaseCNN(const nlohmann::json& config, uint64_t seed) {
   auto conv = config_get(config, "conv_channels", std::vector<int>{32, 32, 64, 64, 128, 128});
   auto dense = config_get(config, "dense", std::vector<int>{256, 128});
   float p = config_get(config, "dropout", 0.5f), alpha = config_get(config, "leaky_alpha", 0.01f);
+  // Batchnorm in PyTorch's convention: running = (1 - bn_momentum) * running + bn_momentum * batch. Keras's
+  // BatchNormalization(momentum=0.99, epsilon=1e-3) is bn_momentum 0.01, bn_eps 1e-3 (`--keras-defaults`).
+  // A config without the keys (every checkpoint written before they existed) builds PyTorch's 0.1 and 1e-5.
+  float bn_momentum = config_get(config, "bn_momentum", 0.1f), bn_eps = config_get(config, "bn_eps", 1e-5f);
+  if (!(bn_momentum >= 0.0f && bn_momentum <= 1.0f) || !(bn_eps > 0.0f) || !(alpha >= 0.0f))
+    throw std::invalid_argument("model config: bn_momentum " + std::to_string(bn_momentum) +
+                                " must be in [0, 1], bn_eps " + std::to_string(bn_eps) + " > 0 and leaky_alpha " +
+                                std::to_string(alpha) + " >= 0 (flags --bn-momentum, --bn-eps, --leaky-slope)");
   std::string act = config_get(config, "activation", std::string("leakyrelu"));
   heads_ = config_heads(config, {{"age", 10, false}, {"gender", 2, false}, {"race", 5, false}});
   config_["channels"] = channels;
@@ -38,7 +46,7 @@ BaseCNN::BaseCNN(const nlohmann::json& config, uint64_t seed) {
   for (size_t i = 0; i < conv.size(); ++i) {
     std::string k = std::to_string(i + 1);
     trunk_.emplace<Conv2d>("conv" + k, in, conv[i], 3, 1, 1, true, rng);
-    trunk_.emplace<BatchNorm2d>("bn" + k, conv[i]);
+    trunk_.emplace<BatchNorm2d>("bn" + k, conv[i], bn_momentum, bn_eps);
     trunk_.add("act" + k, activation(act, alpha));
     trunk_.emplace<MaxPool2d>("pool" + k, 2, 2);
     in = conv[i];
@@ -58,6 +66,8 @@ BaseCNN::BaseCNN(const nlohmann::json& config, uint64_t seed) {
   }
   build_heads(features, rng);
 }
+
+nlohmann::json keras_model_defaults() { return {{"bn_momentum", 0.01}, {"bn_eps", 1e-3}, {"leaky_alpha", 0.3}}; }
 
 std::vector<Tensor> BaseCNN::forward(const Tensor& x) { return apply_heads(trunk_.forward(x)); }
 

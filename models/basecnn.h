@@ -13,4 +13,10 @@ class BaseCNN : public Model {
   std::vector<Tensor> forward(const Tensor& x) override;
 };
 
+// The studies' Keras defaults as BaseCNN config keys (`facet train --keras-defaults`): Keras's
+// BatchNormalization(momentum=0.99, epsilon=1e-3) keeps 0.99 of the running statistics per step, which is
+// PyTorch's (and facet's) bn_momentum 0.01; Keras's LeakyReLU slope (alpha) is 0.3. facet's own defaults are
+// PyTorch's: 0.1, 1e-5 and 0.01.
+nlohmann::json keras_model_defaults();
+
 }  // namespace facet

@@ -54,6 +54,7 @@ class Model {
   Device device();  // where the parameters are (the CPU for a model without any)
   std::string summary();  // every layer with its output shape, printed when a model is built
   int64_t parameter_count();
+  Sequential& trunk() { return trunk_; }  // the shared layers, for inspection (e.g. a layer's settings)
   // Where each dropout layer's random stream stands, saved in training checkpoints so that a resumed run draws
   // the masks the uninterrupted run would have drawn.
   std::vector<uint64_t> dropout_offsets();
