@@ -33,7 +33,7 @@ TEST_CASE("repro --dry-run: data paths as given ($FACET_DATA kept), and study A'
   CHECK(env.output.find(dir.str()) == std::string::npos);  // no absolute path
 }
 
-TEST_CASE("repro parity --table-only: the comparison is the peer's measured run; recorded paths as given",
+TEST_CASE("repro parity --table-only: the comparison is the peer's measured run, recorded paths as given",
           "[cli][repro]") {
   Scratch dir("repro_table");
   write_utkface_like(dir.file("utkface"), 40);

@@ -93,7 +93,7 @@ TEST_CASE("BaseCNN step: fused conv+batchnorm+activation+maxpool equals the laye
     }
 }
 
-TEST_CASE("conv_bn_act_pool: shape checks; in eval a graph only when one is wanted", "[models][fusion]") {
+TEST_CASE("conv_bn_act_pool: shape checks, and in eval a graph only when one is wanted", "[models][fusion]") {
   Tensor x = Tensor::from_vector(test::random_uniform(2 * 3 * 6 * 6, 4), {2, 3, 6, 6}).set_requires_grad(true);
   Tensor w = Tensor::from_vector(test::random_uniform(4 * 3 * 3 * 3, 5), {4, 3, 3, 3}).set_requires_grad(true);
   Tensor cb = Tensor::zeros({4}).set_requires_grad(true);
@@ -118,7 +118,7 @@ TEST_CASE("conv_bn_act_pool: shape checks; in eval a graph only when one is want
   CHECK_FALSE(conv_bn_act_pool(x, w, cb, 1, 1, g, b, rm, rv, false, 0.1f, 1e-5f, 0.01f, 2, 2).requires_grad());
 }
 
-TEST_CASE("batchnorm_act_pool: window checks; in eval a graph only when one is wanted (as batchnorm2d)",
+TEST_CASE("batchnorm_act_pool: window checks, and in eval a graph only when one is wanted (as batchnorm2d)",
           "[models][fusion]") {
   Tensor x = Tensor::from_vector(test::random_uniform(2 * 2 * 4 * 4, 3), {2, 2, 4, 4}).set_requires_grad(true);
   Tensor g = Tensor::full({2}, 1.0f).set_requires_grad(true), b = Tensor::zeros({2}).set_requires_grad(true);

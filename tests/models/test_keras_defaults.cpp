@@ -54,7 +54,7 @@ TEST_CASE("basecnn: without the keys, PyTorch's batchnorm and LeakyReLU defaults
   check_all(settings_of(*model), 0.1f, 1e-5f, 0.01f);
 }
 
-TEST_CASE("basecnn: the Keras preset builds momentum 0.01, eps 1e-3, slope 0.3; explicit keys win", "[keras]") {
+TEST_CASE("basecnn: the Keras preset builds momentum 0.01, eps 1e-3, slope 0.3, explicit keys win", "[keras]") {
   nlohmann::json config = small_basecnn();
   config.update(keras_model_defaults());
   check_all(settings_of(*make_model(config, 1)), 0.01f, 1e-3f, 0.3f);
