@@ -118,9 +118,10 @@ Study make_study(const std::string& id, const std::string& data, bool adience, f
                            "rule (a slice that is no confident one-hot pattern; a tuple value outside the reading's "
                            "range) is reported per attribute as coverage (share defined) and accuracy when defined. "
                            "Dropout values are drop probabilities: the study's TFLearn dropout(x, 0.8) keeps 80%, "
-                           "i.e. drop 0.2. The tuple model trains with MSE; `calibrated` reads it through per-class "
-                           "ranges (central 90% of the training faces' outputs, nearest median where they "
-                           "overlap), `round` by the nearest integer (same seed: the same weights). "
+                           "i.e. drop 0.2. The tuple model trains with MSE; its row is read `calibrated`, through "
+                           "per-class ranges (central 90% of the training faces' outputs, nearest median where they "
+                           "overlap); `facet eval --tuple-read round` reads the same checkpoint by the nearest "
+                           "integer (facet's reading). "
                            "Levi-Hassner CNN at 64x64 (theirs: 227), Adam 1e-3, flips, ") +
                (adience ? "5-fold protocol (test on each fold in turn)." : "on a 80/10/10 split.") +
                (adience ? "" : " The Adience images are not available: all rows use UTKFace faces with Adience's "
@@ -150,10 +151,8 @@ Study make_study(const std::string& id, const std::string& data, bool adience, f
         "(extra: drop 0.8 on the first layer, the earlier misreading of TFLearn's keep 0.8)");
     mlp("fcn2hot-128-32-32-16-16-nodrop", "fcn2hot", {128, 32, 32, 16, 16}, 0.0f, 0.0f,
         "(reduced net; dropout stalled learning)");
-    mlp("tuple-32-32-16-16-10", "tuple", {32, 32, 16, 16, 10}, 0.0f, 0.0f,
+    mlp("tuple-32-32-16-16-10-calibrated", "tuple", {32, 32, 16, 16, 10}, 0.0f, 0.0f,
         "\"96%\" (a regression score, not per-attribute accuracy)")->spec.model["read"] = "calibrated";
-    mlp("tuple-32-32-16-16-10-round", "tuple", {32, 32, 16, 16, 10}, 0.0f, 0.0f,
-        "(facet's reading: nearest integer, margin 0.5)")->spec.model["read"] = "round";
     if (threshold >= 0)
       for (auto& c : st.configs)
         if (c.spec.model.value("kind", std::string()) == "fcn2hot") c.spec.model["threshold"] = threshold;
