@@ -59,6 +59,11 @@ nlohmann::json run_evaluation(const EvalRequest& r, std::ostream& os) {
   const Device device = parse_device(r.device);
   require_device(device, "--device " + r.device);
   std::vector<LoadedModel> members = load_ensemble(r.checkpoints, r.model, r.labels, device);
+  nlohmann::json reading = nlohmann::json::object();
+  if (r.threshold >= 0) reading["threshold"] = r.threshold;
+  if (r.margin >= 0) reading["margin"] = r.margin;
+  if (!r.tuple_read.empty()) reading["read"] = r.tuple_read;
+  for (auto& mm : members) mm.model->set_reading(reading);
   const std::string& first_ckpt = r.checkpoints[0];
   LoadedModel& m = members[0];
   const TrainSpec spec = train_spec_from_json(m.meta.value("spec", nlohmann::json::object()));
@@ -178,6 +183,14 @@ void add_eval_commands(CLI::App& app) {
                   "ensemble_eval_<set> for several)");
   cmd->add_option("--model", a->model, "refuse the checkpoint unless it holds this model kind");
   cmd->add_option("--labels", a->labels, "refuse the checkpoint unless it was trained on this label scheme");
+  cmd->add_option("--threshold", a->threshold,
+                  "fcn2hot: the reject rule's confidence (default: as trained, 0.5); accuracy scores every face by "
+                  "its argmax, the rule gives coverage and accuracy when defined");
+  cmd->add_option("--tuple-read", a->tuple_read,
+                  "tuple: round (nearest class) or calibrated (per-class ranges from the training faces; out of "
+                  "every range = undefined) (default: as trained)");
+  cmd->add_option("--margin", a->margin, "tuple, round reading: distance from a class beyond which a value is "
+                                         "undefined (default: as trained, 0.5)");
   cmd->add_option("--workers", a->workers, "loader threads")->capture_default_str();
   cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)");
   cmd->add_option("--batch", a->batch, "batch size")->capture_default_str();

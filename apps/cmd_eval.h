@@ -16,6 +16,9 @@ void add_eval_commands(CLI::App& app);
 struct EvalRequest {
   std::vector<std::string> checkpoints;
   std::string data, split, set, out, model, labels, device = "cpu";
+  // The reject rule / reading (Model::set_reading); -1 or empty: as the checkpoint was trained.
+  float threshold = -1, margin = -1;
+  std::string tuple_read;
   bool tta = false;
   int workers = 2, threads = 0, batch = 128;
 };

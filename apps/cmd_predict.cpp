@@ -209,6 +209,7 @@ void add_predict_commands(CLI::App& app) {
             int32_t cls = p.classes[at][k];
             const float prob = p.confidence[at][k];
             if (cls >= 0 && prob < a->min_confidence) cls = -1;
+            if (!p.defined.empty() && !p.defined[at][k]) cls = -1;  // the model's own reject rule
             const int task = attr_task[at];
             const std::string cname =
                 cls < 0 || task < 0 ? "undefined" : m.scheme.tasks[size_t(task)].classes[size_t(cls)];

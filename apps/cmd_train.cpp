@@ -27,7 +27,7 @@ extern "C" void on_interrupt(int) {
 
 struct TrainArgs {
   TrainSpec spec;
-  std::string model = "basecnn", activation, resume;
+  std::string model = "basecnn", activation, resume, tuple_read;
   std::vector<int> conv_channels, dense, hidden;
   float dropout = -1, dropout_first = -1, threshold = -1, margin = -1, leaky_alpha = -1;
   float bn_momentum = -1, bn_eps = -1;
@@ -96,6 +96,9 @@ std::string train_command_line(const TrainSpec& s) {
   if (s.model.contains("hidden")) c << " --hidden " << join(s.model["hidden"]);
   if (s.model.contains("dropout")) c << " --dropout " << s.model["dropout"].get<float>();
   if (s.model.contains("dropout_first")) c << " --dropout-first " << s.model["dropout_first"].get<float>();
+  if (s.model.contains("threshold")) c << " --threshold " << s.model["threshold"].get<float>();
+  if (s.model.contains("margin")) c << " --margin " << s.model["margin"].get<float>();
+  if (s.model.contains("read")) c << " --tuple-read " << s.model["read"].get<std::string>();
   c << " --epochs " << s.run.epochs << " --batch " << s.run.batch << " --optimizer " << s.optim.optimizer << " --lr "
     << s.optim.lr;
   num("--momentum", s.optim.momentum, d.optim.momentum);
@@ -137,11 +140,18 @@ void add_train_commands(CLI::App& app) {
   cmd->add_option("--dense", a->dense, "basecnn: dense layer sizes (default 256,128)")->delimiter(',');
   cmd->add_option("--hidden", a->hidden, "fcn2hot/tuple: hidden layer sizes (default 64,32,32,16,16 / 32,32,16,16,10)")
       ->delimiter(',');
-  cmd->add_option("--dropout", a->dropout, "dropout probability (basecnn dense layers 0.5; fcn2hot after the first "
-                                           "hidden layer 0.5; tuple 0)");
-  cmd->add_option("--dropout-first", a->dropout_first, "fcn2hot: dropout on the first hidden layer (default 0.8)");
-  cmd->add_option("--threshold", a->threshold, "fcn2hot: confidence under which a 2-hot prediction is undefined (0.5)");
-  cmd->add_option("--margin", a->margin, "tuple: distance from a class beyond which a value is undefined (0.5)");
+  cmd->add_option("--dropout", a->dropout, "DROP probability, as PyTorch's (TFLearn/Keras 1 dropout(x, k) keeps k: "
+                                           "pass 1-k) (basecnn dense layers 0.5; fcn2hot after the first hidden "
+                                           "layer 0.5; tuple 0)");
+  cmd->add_option("--dropout-first", a->dropout_first, "fcn2hot: DROP probability on the first hidden layer (default "
+                                                       "0.2, the study's TFLearn keep 0.8)");
+  cmd->add_option("--threshold", a->threshold, "fcn2hot: reject rule, per slice: a slice whose winning probability is "
+                                               "under this (or that is no one-hot pattern) is undefined (0.5); "
+                                               "accuracy still reads every slice by its argmax");
+  cmd->add_option("--tuple-read", a->tuple_read, "tuple: round (nearest class; default) or calibrated (per-class "
+                                                 "ranges measured on the training faces after training)");
+  cmd->add_option("--margin", a->margin, "tuple, round reading: distance from a class beyond which a value is "
+                                         "undefined (0.5)");
   // data
   cmd->add_option("--data", s.data.path, "UTKFace folder, Adience folder (fold_*_data.txt) or UTKFace CSV file "
                                          "(default: $FACET_DATA/utkface, then $FACET_DATA)");
@@ -242,6 +252,7 @@ void add_train_commands(CLI::App& app) {
       if (a->dropout_first >= 0) m["dropout_first"] = a->dropout_first;
       if (a->threshold >= 0) m["threshold"] = a->threshold;
       if (a->margin >= 0) m["margin"] = a->margin;
+      if (!a->tuple_read.empty()) m["read"] = a->tuple_read;
       spec.model = m;
       if (spec.run.out.empty())
         throw std::invalid_argument("no run directory: pass --out runs/NAME (it receives checkpoints and metrics)");

@@ -34,7 +34,7 @@ int Metrics::attribute_index(const std::string& name) const {
 }
 
 void Metrics::add(const std::vector<std::vector<int32_t>>& truth, const std::vector<std::vector<int32_t>>& pred,
-                  const std::vector<std::vector<int32_t>>& groups) {
+                  const std::vector<std::vector<int32_t>>& groups, const std::vector<std::vector<uint8_t>>& defined) {
   if (truth.size() != results_.size() || pred.size() != results_.size())
     throw std::invalid_argument("Metrics::add: " + std::to_string(truth.size()) + " truth and " +
                                 std::to_string(pred.size()) + " prediction lists for " +
@@ -48,6 +48,14 @@ void Metrics::add(const std::vector<std::vector<int32_t>>& truth, const std::vec
       throw std::invalid_argument("Metrics::add: attribute '" + results_[a].spec.name + "' has " +
                                   std::to_string(truth[a].size()) + " truths and " + std::to_string(pred[a].size()) +
                                   " predictions; the batch has " + std::to_string(n));
+  if (!defined.empty() && defined.size() != results_.size())
+    throw std::invalid_argument("Metrics::add: " + std::to_string(defined.size()) + " reject-rule lists for " +
+                                std::to_string(results_.size()) + " attributes");
+  for (size_t a = 0; a < defined.size(); ++a)
+    if (defined[a].size() != n)
+      throw std::invalid_argument("Metrics::add: attribute '" + results_[a].spec.name + "' has " +
+                                  std::to_string(defined[a].size()) + " reject-rule flags; the batch has " +
+                                  std::to_string(n));
   for (size_t g = 0; g < groups.size(); ++g)
     if (groups[g].size() != n)
       throw std::invalid_argument("Metrics::add: grouping '" + groupings_[g].name + "' has " +
@@ -77,10 +85,15 @@ void Metrics::add(const std::vector<std::vector<int32_t>>& truth, const std::vec
   for (size_t a = 0; a < results_.size(); ++a) {
     AttributeResult& r = results_[a];
     const int c = int(r.spec.classes.size());
+    r.reject_rule = r.reject_rule || !defined.empty();
     for (size_t i = 0; i < n; ++i) {
       const int32_t t = truth[a][i], p = pred[a][i];
       if (t < 0) continue;
       ++r.n;
+      if (!defined.empty() && defined[a][i] && p >= 0) {
+        ++r.kept;
+        r.kept_correct += p == t;
+      }
       if (p < 0) {
         ++r.undefined;
         ++r.confusion[size_t(t)][size_t(c)];
@@ -131,6 +144,11 @@ nlohmann::json Metrics::to_json() const {
                         {"undefined_rate", r.undefined_rate()},
                         {"confusion", r.confusion},
                         {"confusion_columns", "predicted class 0..C-1, then undefined"}};
+    if (r.reject_rule) {
+      a["coverage"] = r.coverage();
+      a["defined"] = r.kept;
+      a["accuracy_when_defined"] = r.accuracy_when_defined();
+    }
     if (r.spec.ordinal) {
       a["one_off"] = r.one_off();
       a["within_one"] = r.within_one;
@@ -197,6 +215,9 @@ std::string Metrics::to_text() const {
     if (r.spec.ordinal)
       out += ", one-off " + pct(r.one_off()) + ", mean |class error| " + std::to_string(r.mean_abs_distance());
     out += ", undefined " + std::to_string(r.undefined) + " (" + pct(r.undefined_rate()) + ")\n";
+    if (r.reject_rule)
+      out += "  reject rule: coverage " + pct(r.coverage()) + " (" + std::to_string(r.kept) + " of " +
+             std::to_string(r.n) + " defined), accuracy when defined " + pct(r.accuracy_when_defined()) + "\n";
     out += confusion_text(r);
     if (r.spec.ordinal) {
       out += "  misclassification by distance (classes off: count, share of labelled)\n";

@@ -10,6 +10,11 @@
 //   confusion[t][p]     = #(true t, predicted p), with an extra last column p = C for "undefined"
 //   by_distance[d]      = #(|pred - true| = d), d = 0..C-1 (the studies' misclassification-by-distance table)
 // and per group (race, gender: who the model fails), the accuracy of every attribute on that group's samples.
+// A model with a reject rule (2-hot, tuple) also says which of its predictions the rule keeps ("defined"); for
+// those attributes, over the same n labelled samples:
+//   coverage                  = #(defined) / n
+//   accuracy when defined     = #(defined and pred == true) / #(defined)
+// while the accuracy above scores every prediction, kept or not (the studies' accuracy).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -40,10 +45,15 @@ struct AttributeResult {
   int64_t distance_sum = 0;
   std::vector<std::vector<int64_t>> confusion;  // [true][pred], C x (C + 1); the last column is "undefined"
   std::vector<int64_t> by_distance;             // [d], d = 0..C-1, defined predictions only
+  bool reject_rule = false;   // the model's reject rule was reported for this attribute (the fields below)
+  int64_t kept = 0;           // labelled samples whose prediction the rule keeps
+  int64_t kept_correct = 0;   // of those, the correct ones
 
   double accuracy() const { return n ? double(correct) / double(n) : 0.0; }
   double one_off() const { return n ? double(within_one) / double(n) : 0.0; }
   double undefined_rate() const { return n ? double(undefined) / double(n) : 0.0; }
+  double coverage() const { return n ? double(kept) / double(n) : 0.0; }
+  double accuracy_when_defined() const { return kept ? double(kept_correct) / double(kept) : 0.0; }
   double mean_abs_distance() const { return n > undefined ? double(distance_sum) / double(n - undefined) : 0.0; }
 };
 
@@ -62,9 +72,11 @@ class Metrics {
 
   // One batch: truth[a][i], pred[a][i] for every attribute a (same length N), groups[g][i] the value of grouping g
   // for sample i (-1: unknown, left out of that grouping). Throws std::invalid_argument on ragged input or a class
-  // index out of range (naming the attribute, the sample and the value).
+  // index out of range (naming the attribute, the sample and the value). `defined[a][i]` (Prediction::defined;
+  // empty: no reject rule) says whether the model's reject rule keeps pred[a][i].
   void add(const std::vector<std::vector<int32_t>>& truth, const std::vector<std::vector<int32_t>>& pred,
-           const std::vector<std::vector<int32_t>>& groups = {});
+           const std::vector<std::vector<int32_t>>& groups = {},
+           const std::vector<std::vector<uint8_t>>& defined = {});
   void add_loss(double loss_sum, int64_t samples) {  // optional: the mean loss is reported when given
     loss_sum_ += loss_sum;
     loss_samples_ += samples;

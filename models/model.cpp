@@ -90,6 +90,12 @@ std::vector<Attribute> Model::attributes() const {
   return a;
 }
 
+void Model::set_reading(const nlohmann::json& reading) {
+  if (reading.is_object() && !reading.empty())
+    throw std::invalid_argument("model " + kind() + " has no reject rule to set ('" + reading.begin().key() +
+                                "'): --threshold applies to fcn2hot, --tuple-read and --margin to tuple");
+}
+
 Prediction Model::predict(const std::vector<Tensor>& outputs) const {
   Prediction p;
   for (size_t h = 0; h < heads_.size(); ++h) {

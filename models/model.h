@@ -1,6 +1,7 @@
 // Model: a network plus what its outputs mean. forward() returns one output per head; the heads are
 // classification heads (logits, softmax cross-entropy) or regression heads (MSE). predict() turns outputs into
-// per-attribute classes, with -1 for "undefined" where the model's interpretation rule rejects a prediction.
+// per-attribute classes; a model with a reject rule (fcn2hot, tuple) also says which predictions the rule keeps
+// ("defined"), separately from the class, so evaluation can score both (see models/interpret.h).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -29,6 +30,9 @@ struct Attribute {
 struct Prediction {
   std::vector<std::vector<int32_t>> classes;     // [attribute][sample], -1 = undefined
   std::vector<std::vector<float>> confidence;    // [attribute][sample], probability of the predicted class
+  // [attribute][sample]: 1 where the model's reject rule keeps the class, 0 where the user-facing reading is
+  // "undefined". Empty: the model has no reject rule (every class stands).
+  std::vector<std::vector<uint8_t>> defined;
 };
 
 class Model {
@@ -38,6 +42,10 @@ class Model {
   virtual std::vector<Tensor> forward(const Tensor& x) = 0;
   virtual Prediction predict(const std::vector<Tensor>& outputs) const;  // default: softmax + argmax per head
   const std::vector<Head>& heads() const { return heads_; }
+  // Changes how predict() reads the outputs, without touching the weights (`facet eval --threshold`,
+  // `--tuple-read`): keys "threshold" (fcn2hot), "read" and "margin" (tuple). The default refuses every key, and
+  // a model refuses the keys it has no use for, naming them. The config records the change.
+  virtual void set_reading(const nlohmann::json& reading);
   virtual std::vector<Attribute> attributes() const;  // default: one per classification head
   nlohmann::json config() const { return config_; }   // rebuilds the same model with make_model
   Shape input_shape(int batch) const;                 // (batch, C, H, W)

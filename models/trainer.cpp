@@ -245,7 +245,7 @@ Metrics evaluate(const std::vector<Model*>& models, const std::vector<data::Load
       groups[0][size_t(i)] = s.race;
       groups[1][size_t(i)] = s.gender;
     }
-    metrics.add(truth, p.classes, groups);
+    metrics.add(truth, p.classes, groups, p.defined);
     if (options.loss) {
       NoGradGuard no_grad;
       metrics.add_loss(double(batch_loss(model, outputs, b, head_task, {}).item()) * b.n, b.n);
@@ -608,6 +608,9 @@ TrainResult Trainer::fit(bool resume) {
         text += " " + attributes_[a].name + " " + fmt("%.2f%%", 100.0 * rec.val_accuracy[a]);
         if (attributes_[a].ordinal) text += fmt(" (one-off %.2f%%)", 100.0 * rec.val_one_off[a]);
         if (m.attribute(a).undefined) text += " undefined " + std::to_string(m.attribute(a).undefined);
+        if (m.attribute(a).reject_rule)
+          text += fmt(" (coverage %.1f%%, ", 100.0 * m.attribute(a).coverage()) +
+                  fmt("%.2f%% when defined)", 100.0 * m.attribute(a).accuracy_when_defined());
       }
       out_ << text << "\n";
     }

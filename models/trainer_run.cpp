@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "data/labels.h"
+#include "models/mlp_models.h"
 #include "models/report.h"
 #include "models/trainer.h"
 #include "tensor/checkpoint.h"
@@ -89,6 +90,44 @@ static void write_json(const std::string& path, const nlohmann::json& j) {
   f << j.dump(2) << "\n";
 }
 
+// The study's tuple reading: the best model's outputs on the training faces give each class its range
+// (TupleModel::calibrate), stored in best.ckpt's model config (eval and predict read them there) and, for a person
+// to read, in <dir>/calibration.json. Other models: nothing to do.
+static void calibrate_best(const std::string& dir, const data::Dataset& train, int batch, int workers, Device device,
+                           std::ostream& out) {
+  const std::string path = dir + "/best.ckpt";
+  LoadedModel best = load_model_checkpoint(path);
+  auto* tuple = dynamic_cast<TupleModel*>(best.model.get());
+  if (!tuple || train.empty()) return;
+  best.model->to(device);
+  data::LoaderOptions lo;
+  lo.batch_size = batch;
+  lo.workers = workers;
+  lo.shuffle = false;
+  lo.augment = false;
+  lo.transform = best.transform;
+  data::Loader loader(train, lo);
+  const std::vector<int> tasks = attribute_tasks(*best.model, best.scheme);
+  std::vector<float> outputs;
+  std::vector<std::vector<int32_t>> labels(tasks.size());
+  loader.start_epoch(0);
+  data::Batch b;
+  while (loader.next(b)) {
+    if (b.n == 0) continue;
+    const auto v = infer(*best.model, b, false)[0].to_vector();
+    outputs.insert(outputs.end(), v.begin(), v.end());
+    for (size_t k = 0; k < tasks.size(); ++k)
+      labels[k].insert(labels[k].end(), b.labels.at(size_t(tasks[k])).begin(), b.labels.at(size_t(tasks[k])).end());
+  }
+  tuple->calibrate(outputs, labels);
+  Checkpoint ck = load_checkpoint(path);
+  ck.meta["model"] = best.model->config();
+  save_checkpoint(path, ck.tensors, ck.meta);
+  write_json(dir + "/calibration.json", best.model->config().at("calibration"));
+  out << "tuple: per-class output ranges (central " << int(100 * kCalibrationShare + 0.5f) << "% of "
+      << labels[0].size() << " training faces) stored in " << path << " and " << dir << "/calibration.json\n";
+}
+
 nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out) {
   const auto t_start = std::chrono::steady_clock::now();
   const std::string dir = spec.run.out;
@@ -160,6 +199,8 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
                             {"val_faces", data.val.size()},
                             {"test_faces", data.test.size()}};
   if (!r.history.empty()) summary["last_epoch"] = r.history.back().to_json(trainer.attributes());
+  if (!r.interrupted && r.best_epoch > 0)
+    calibrate_best(dir, data.train, std::max(spec.run.batch, 128), spec.data.workers, device, out);
   if (!r.interrupted && spec.run.test && !data.test.empty() && r.best_epoch > 0) {
     LoadedModel best = load_model_checkpoint(dir + "/best.ckpt");
     best.model->to(device);

@@ -109,6 +109,11 @@ TEST_CASE("wrong checkpoint for the model: refused with both sides named", "[cli
   r = run_facet("eval --checkpoint " + ckpt + " --labels groups10+gender");
   CHECK(r.code != 0);
   CHECK_THAT(r.output, Catch::Contains("trained on labels 'intuition+gender'"));
+  // a reading option the model has no use for (basecnn has no reject rule)
+  r = run_facet("eval --checkpoint " + ckpt + " --threshold 0.7");
+  CHECK(r.code != 0);
+  CHECK_THAT(r.output, Catch::Contains("model basecnn has no reject rule") &&
+                           Catch::Contains("--threshold applies to fcn2hot"));
 
   // tensors that do not fit the model the metadata describes (as if weights of another config were saved)
   facet::Checkpoint ck = facet::load_checkpoint(ckpt);

@@ -12,6 +12,7 @@
 #include "tests/cli/cli_util.h"
 
 using namespace facet;
+namespace fs = std::filesystem;
 using namespace facet::test;
 
 namespace {
@@ -123,6 +124,7 @@ TEST_CASE("Adience protocol on benchmark-like data: fold split, 2-hot and tuple 
     s.data.size = std::string(kind) == "levihassner" ? 64 : 16;
     s.data.workers = 0;
     s.model = {{"kind", kind}};
+    if (std::string(kind) == "tuple") s.model["read"] = "calibrated";
     if (std::string(kind) == "levihassner") s.data.labels = "adience8+gender";
     s.run.epochs = 1;
     s.run.batch = 32;
@@ -140,6 +142,23 @@ TEST_CASE("Adience protocol on benchmark-like data: fold split, 2-hot and tuple 
     CHECK(attrs[0].contains("one_off"));
     CHECK(attrs[1]["name"] == "gender");
     CHECK(attrs[0]["undefined"].get<int>() >= 0);
+    // the 2-hot and tuple models report their reject rule per attribute; the softmax heads have none
+    const bool rule = std::string(kind) != "levihassner";
+    CHECK(attrs[0].contains("coverage") == rule);
+    CHECK(attrs[1].contains("accuracy_when_defined") == rule);
+    if (std::string(kind) == "tuple") {  // the per-class ranges, measured after training, travel with best.ckpt
+      CHECK(fs::exists(s.run.out + "/calibration.json"));
+      const LoadedModel m = load_model_checkpoint(s.run.out + "/best.ckpt");
+      const auto cal = m.model->config().at("calibration");
+      REQUIRE(cal["age"].size() == 8);
+      REQUIRE(cal["gender"].size() == 2);
+      for (const auto& g : cal["gender"]) {
+        REQUIRE(g.is_array());
+        CHECK(g[0].get<float>() <= g[2].get<float>());
+        CHECK(g[2].get<float>() <= g[1].get<float>());
+      }
+      CHECK(m.model->config()["read"] == "calibrated");
+    }
   }
   // A model that cannot read the scheme is refused by name.
   TrainSpec bad;

@@ -110,3 +110,31 @@ TEST_CASE("metrics refuse ragged batches and out-of-range classes, naming them",
   CHECK_THROWS_WITH(m.add({{0}}, {{0}}, {{1}}), Catch::Contains("grouping 'race'"));
   CHECK(m.attribute(0).n == 0);  // nothing was counted from the refused batches
 }
+
+TEST_CASE("a reject rule gives coverage and accuracy when defined per attribute, apart from the accuracy",
+          "[metrics]") {
+  Metrics m({age4(), gender()});
+  // age   truth 0 1 2 3 -1 | pred 0 1 0 3 2 | kept 1 0 1 0 1 -> labelled 4, correct 3, kept 2 (one right)
+  // gender truth 0 1 1 0 1 | pred 0 1 0 0 1 | kept 1 1 1 1 0 -> labelled 5, correct 4, kept 4 (three right)
+  m.add({{0, 1, 2, 3, -1}, {0, 1, 1, 0, 1}}, {{0, 1, 0, 3, 2}, {0, 1, 0, 0, 1}}, {},
+        {{1, 0, 1, 0, 1}, {1, 1, 1, 1, 0}});
+  const AttributeResult& age = m.attribute(0);
+  CHECK(age.accuracy() == Approx(3.0 / 4));  // every prediction scored, kept or not
+  CHECK(age.reject_rule);
+  CHECK(age.coverage() == Approx(2.0 / 4));
+  CHECK(age.accuracy_when_defined() == Approx(1.0 / 2));
+  const AttributeResult& g = m.attribute(1);
+  CHECK(g.accuracy() == Approx(4.0 / 5));
+  CHECK(g.coverage() == Approx(4.0 / 5));
+  CHECK(g.accuracy_when_defined() == Approx(3.0 / 4));
+  const auto j = m.to_json();
+  CHECK(j["attributes"][1]["coverage"].get<double>() == Approx(0.8));
+  CHECK(j["attributes"][1]["accuracy_when_defined"].get<double>() == Approx(0.75));
+  CHECK(m.to_text().find("coverage 50.00%") != std::string::npos);
+  // without a rule nothing of it is reported
+  Metrics plain({gender()});
+  plain.add({{0, 1}}, {{0, 0}});
+  CHECK_FALSE(plain.attribute(0).reject_rule);
+  CHECK_FALSE(plain.to_json()["attributes"][0].contains("coverage"));
+  CHECK_THROWS_WITH(m.add({{0}, {0}}, {{0}, {0}}, {}, {{1}}), Catch::Contains("reject-rule lists"));
+}
