@@ -3,6 +3,10 @@
 // protocol (fold files, fold split, 2-hot and tuple models) works end to end on generated benchmark-like data.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -217,4 +221,64 @@ TEST_CASE("a failing write of a run file names it and the run stops", "[train][i
     facet::io::detail::set_write_fault(-1);
     CHECK_FALSE(std::filesystem::exists(dir.file(std::string("r_") + name + "/" + name)));  // never left empty
   }
+}
+
+namespace {
+// Starts `facet train ARGS` (output to a log file) and returns its pid.
+pid_t spawn_facet(const std::string& args, const std::string& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string cmd = "exec '" FACET_CLI "' " + args + " >>'" + log + "' 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+int64_t saved_step(const std::string& ckpt) {
+  try {
+    return load_checkpoint(ckpt).meta.value("step", int64_t(-1));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+}  // namespace
+
+TEST_CASE("facet train killed with SIGKILL at random steps, resumed each time, ends bit-identical",
+          "[train][resume][sigkill]") {
+  Scratch dir("sigkill");
+  write_utkface_like(dir.file("utk"), 96, 16);
+  const std::string common = "--data '" + dir.file("utk") +
+                             "' --labels intuition+gender+race --size 16 --flip --conv-channels 4,8 --dense 16 "
+                             "--epochs 3 --batch 8 --seed 11 --threads 1 --workers 2 --no-test --checkpoint-every 2";
+  const RunResult straight = run_facet("train " + common + " --out '" + dir.file("straight") + "'");
+  REQUIRE(straight.code == 0);
+  facet::data::Rng rng(2024);  // seeded choice of the steps to kill at
+  int kills = 0;
+  int64_t target = 2;
+  const std::string cut = dir.file("cut"), log = dir.file("cut.log");
+  for (int round = 0; round < 3; ++round) {
+    target += 2 + int64_t(rng.below(6));
+    const std::string args = round == 0 ? "train " + common + " --out '" + cut + "'" : "train --resume '" + cut + "'";
+    const pid_t pid = spawn_facet(args, log);
+    int status = 0;
+    bool exited = false;
+    for (int i = 0; i < 20000 && !exited; ++i) {  // poll every 1 ms, at most ~20 s
+      if (::waitpid(pid, &status, WNOHANG) == pid) exited = true;
+      else if (saved_step(cut + "/last.ckpt") >= target) break;
+      else ::usleep(1000);
+    }
+    if (!exited) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ++kills;
+    }
+  }
+  const RunResult done = run_facet("train --resume '" + cut + "'");
+  INFO(done.output + read_text(log));
+  REQUIRE(done.code == 0);
+  CHECK(kills >= 1);
+  CHECK_THAT(read_text(log), Catch::Contains("batches of epoch"));  // a resume started mid-epoch
+  require_same_tensors(dir.file("straight/last.ckpt"), cut + "/last.ckpt");
+  for (const auto& e : std::filesystem::directory_iterator(cut))
+    CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 }
