@@ -1,5 +1,6 @@
 // `facet data ...`: thin wrappers around data/stats.h; the logic lives (and is tested) in the library.
 #include "apps/cmd_data.h"
+#include "io/atomic_file.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -79,9 +80,7 @@ Split split_of(const Prepared& p, const DataArgs& a) {
 }
 
 void write_json(const std::string& path, const nlohmann::json& j) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error("cannot write " + path + " (does its directory exist?)");
-  out << j.dump(2) << "\n";
+  facet::io::write_file_atomic(path, j.dump(2) + "\n");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "apps/cmd_predict.h"
+#include "io/atomic_file.h"
 
 #include <omp.h>
 
@@ -236,16 +237,13 @@ void add_predict_commands(CLI::App& app) {
     std::cerr << "predicted " << predicted << " image(s)" << (failed ? ", " + std::to_string(failed) + " failed" : "")
               << "\n";
     if (!a->json.empty()) {
-      std::ofstream f(a->json);
-      if (!f) throw std::runtime_error("cannot write " + a->json);
-      f << all.dump(2) << "\n";
+      facet::io::write_file_atomic(a->json, all.dump(2) + "\n");
     }
     if (!a->grid.empty()) {
-      if (!contact_sheet(a->grid, tiles, 8, 96,
-                         "facet predict: " + m.model->kind() +
-                             (members.size() > 1 ? " ensemble of " + std::to_string(members.size()) : std::string()) +
-                             " (prediction, truth in brackets: green right, red wrong)"))
-        throw std::runtime_error("cannot write " + a->grid);
+      contact_sheet(a->grid, tiles, 8, 96,
+                    "facet predict: " + m.model->kind() +
+                        (members.size() > 1 ? " ensemble of " + std::to_string(members.size()) : std::string()) +
+                        " (prediction, truth in brackets: green right, red wrong)");
       std::cerr << "wrote " << a->grid << " (" << tiles.size() << " faces)\n";
     }
     if (predicted == 0) throw std::runtime_error("no image could be predicted (" + std::to_string(failed) + " failed)");

@@ -3,6 +3,7 @@
 // Every row is read back from its run directory, so the table only ever shows measured numbers; a configuration
 // without a finished run is listed as "not run".
 #include "apps/cmd_repro.h"
+#include "io/atomic_file.h"
 
 #include <chrono>
 #include <cmath>
@@ -390,9 +391,7 @@ void write_section(const std::string& path, const std::string& id, const std::st
     if (!text.empty() && text.back() != '\n') text += "\n";
     text += "\n" + section + "\n";
   }
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error("cannot write " + path);
-  f << text;
+  facet::io::write_file_atomic(path, text);
 }
 
 // The data path as the user gave it (`--data`), or `$FACET_DATA/...` when it came from the environment: what
@@ -474,7 +473,7 @@ std::string ensemble_row(const ReproArgs& a, const Study& st, const Config& c, s
                {"machine", machine_description()},
                {"threads", kernel_threads()},
                {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
-    std::ofstream(dir + "/summary.json") << summary.dump(2) << "\n";
+    facet::io::write_file_atomic(dir + "/summary.json", summary.dump(2) + "\n");
   }
   std::string members;
   for (const auto& m : c.ensemble) members += (members.empty() ? "" : ", ") + std::string("`") + m + "`";

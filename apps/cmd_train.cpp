@@ -110,6 +110,7 @@ std::string train_command_line(const TrainSpec& s) {
   num("--clip", s.optim.clip, 0);
   num("--label-smoothing", s.optim.label_smoothing, 0);
   num("--patience", s.run.patience, 0);
+  num("--checkpoint-every", s.run.checkpoint_every, 0);
   str("--best-metric", s.run.best_metric, d.run.best_metric);
   flag("--tta", s.run.tta);
   c << " --seed " << s.run.seed;
@@ -204,6 +205,8 @@ void add_train_commands(CLI::App& app) {
   cmd->add_option("--label-smoothing", s.optim.label_smoothing, "cross-entropy label smoothing (e.g. 0.1)");
   // run
   cmd->add_option("--patience", s.run.patience, "early stopping: epochs without a better validation score (0: off)");
+  cmd->add_option("--checkpoint-every", s.run.checkpoint_every,
+                  "also write a resumable last.ckpt every N optimizer steps, mid-epoch (0: after each epoch only)");
   cmd->add_option("--best-metric", s.run.best_metric, "what picks the best epoch: mean (validation accuracy over "
                                                       "heads), loss, or a head name")
       ->capture_default_str();
@@ -215,7 +218,7 @@ void add_train_commands(CLI::App& app) {
   cmd->add_option("--out", s.run.out, "run directory (e.g. runs/basecnn64)");
   cmd->add_flag("--no-test", a->no_test, "do not score the best checkpoint on the test split at the end");
   cmd->add_option("--resume", a->resume, "continue the run in this directory from its last.ckpt (other flags: only "
-                                         "--epochs, --threads, --workers, --patience, --device may change)");
+                                         "--epochs, --threads, --workers, --patience, --device, --checkpoint-every may change)");
 
   cmd->callback([a, cmd] {
     std::string argv = "facet train";
@@ -234,6 +237,7 @@ void add_train_commands(CLI::App& app) {
       if (cmd->count("--workers")) spec.data.workers = a->spec.data.workers;
       if (cmd->count("--patience")) spec.run.patience = a->spec.run.patience;
       if (cmd->count("--device")) spec.run.device = a->spec.run.device;
+      if (cmd->count("--checkpoint-every")) spec.run.checkpoint_every = a->spec.run.checkpoint_every;
     } else {
       if (spec.data.path.empty()) spec.data.path = facet::default_data_dir();
       spec.data.channels = a->gray ? 1 : 3;

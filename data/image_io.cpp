@@ -1,6 +1,8 @@
 // stb_image / stb_image_write live here: this is the one translation unit that defines their implementations.
 #include "data/image_io.h"
 
+#include "io/atomic_file.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -144,16 +146,31 @@ bool load_image(const std::string& path, int channels, Image& out, std::string& 
   return decode_image(bytes.data(), bytes.size(), channels, out, error, path);
 }
 
-bool write_png(const std::string& path, const uint8_t* pixels, int w, int h, int channels) {
-  return stbi_write_png(path.c_str(), w, h, channels, pixels, w * channels) != 0;
+namespace {
+// stb encodes into memory through this callback; the bytes then go to the file in one checked, atomic write.
+void append_bytes(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), size_t(size));
+}
+}  // namespace
+
+void write_png(const std::string& path, const uint8_t* pixels, int w, int h, int channels) {
+  std::string bytes;
+  if (stbi_write_png_to_func(append_bytes, &bytes, w, h, channels, pixels, w * channels) == 0)
+    throw std::runtime_error("cannot write '" + path + "': PNG encoding of a " + std::to_string(w) + "x" +
+                             std::to_string(h) + "x" + std::to_string(channels) + " image failed");
+  io::write_file_atomic(path, bytes);
 }
 
-bool write_png(const std::string& path, const Image& image) {
-  return write_png(path, image.pixels.data(), image.w, image.h, image.c);
+void write_png(const std::string& path, const Image& image) {
+  write_png(path, image.pixels.data(), image.w, image.h, image.c);
 }
 
-bool write_jpeg(const std::string& path, const uint8_t* pixels, int w, int h, int channels, int quality) {
-  return stbi_write_jpg(path.c_str(), w, h, channels, pixels, quality) != 0;
+void write_jpeg(const std::string& path, const uint8_t* pixels, int w, int h, int channels, int quality) {
+  std::string bytes;
+  if (stbi_write_jpg_to_func(append_bytes, &bytes, w, h, channels, pixels, quality) == 0)
+    throw std::runtime_error("cannot write '" + path + "': JPEG encoding of a " + std::to_string(w) + "x" +
+                             std::to_string(h) + "x" + std::to_string(channels) + " image failed");
+  io::write_file_atomic(path, bytes);
 }
 
 }  // namespace facet::data

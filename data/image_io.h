@@ -36,9 +36,10 @@ bool decode_image(const uint8_t* bytes, size_t n, int channels, Image& out, std:
                   const std::string& name = "image");
 bool load_image(const std::string& path, int channels, Image& out, std::string& error);
 
-// Writes 8-bit interleaved pixels, channels 1, 3 or 4. False on failure (directory missing, disk full).
-bool write_png(const std::string& path, const uint8_t* pixels, int w, int h, int channels = 3);
-bool write_png(const std::string& path, const Image& image);
-bool write_jpeg(const std::string& path, const uint8_t* pixels, int w, int h, int channels = 3, int quality = 90);
+// Writes 8-bit interleaved pixels, channels 1, 3 or 4, atomically (io/atomic_file.h: the file is its old content
+// or the whole new image). Throws std::runtime_error naming the file on failure (directory missing, disk full).
+void write_png(const std::string& path, const uint8_t* pixels, int w, int h, int channels = 3);
+void write_png(const std::string& path, const Image& image);
+void write_jpeg(const std::string& path, const uint8_t* pixels, int w, int h, int channels = 3, int quality = 90);
 
 }  // namespace facet::data

@@ -92,7 +92,10 @@ std::vector<size_t> Loader::make_order(int epoch) const {
   return order;
 }
 
-void Loader::start_epoch(int epoch) {
+void Loader::start_epoch(int epoch, int64_t first_batch) {
+  if (first_batch < 0 || first_batch > batches_per_epoch())
+    throw std::invalid_argument("loader: start_epoch at batch " + std::to_string(first_batch) + " of an epoch of " +
+                                std::to_string(batches_per_epoch()) + " batches");
   auto order = std::make_shared<const std::vector<size_t>>(make_order(epoch));
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -100,7 +103,7 @@ void Loader::start_epoch(int epoch) {
     epoch_ = epoch;
     order_ = std::move(order);
     batches_ = batches_per_epoch();
-    next_build_ = next_consume_ = 0;
+    next_build_ = next_consume_ = first_batch;
     ready_.clear();
   }
   work_cv_.notify_all();

@@ -59,7 +59,10 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  void start_epoch(int epoch);   // drops what is left of the previous epoch
+  // Drops what is left of the previous epoch. `first_batch` > 0 starts mid-epoch (a resumed run): batches
+  // before it are skipped unbuilt, and the ones delivered are those an epoch started at 0 delivers there,
+  // since order and augmentation depend only on (seed, epoch, position).
+  void start_epoch(int epoch, int64_t first_batch = 0);
   bool next(Batch& out);         // the next batch of the epoch; false when the epoch is over
   int64_t batches_per_epoch() const;
   const Dataset& dataset() const { return data_; }

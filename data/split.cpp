@@ -1,10 +1,12 @@
 #include "data/split.h"
+#include "io/atomic_file.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -138,15 +140,14 @@ Split fold_split(const Dataset& ds, int test_fold, double val_fraction, uint64_t
 }
 
 void write_split(const std::string& path, const Split& split) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error("cannot write split file '" + path + "' (does its directory exist?)");
+  std::ostringstream out;
   out << "# facet split: " << split.how << "\n";
   out << "# train " << split.train.size() << ", val " << split.val.size() << ", test " << split.test.size() << "\n";
   const std::pair<const char*, const std::vector<std::string>*> sets[] = {
       {"train", &split.train}, {"val", &split.val}, {"test", &split.test}};
   for (const auto& [tag, names] : sets)
     for (const auto& n : *names) out << tag << '\t' << n << '\n';
-  if (!out) throw std::runtime_error("writing split file '" + path + "' failed (disk full?)");
+  io::write_file_atomic(path, out.str());  // throws naming the file (directory missing, disk full)
 }
 
 Split read_split(const std::string& path) {

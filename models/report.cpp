@@ -86,7 +86,7 @@ void Canvas::blit(const data::Image& img, int x, int y) {
     }
 }
 
-bool Canvas::save_png(const std::string& path) const { return data::write_png(path, px_.data(), w_, h_, 3); }
+void Canvas::save_png(const std::string& path) const { data::write_png(path, px_.data(), w_, h_, 3); }
 
 // ---- curves ------------------------------------------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ static std::string number(double v, double step) {
   return b;
 }
 
-bool plot_curves(const std::string& path, const std::string& title, const std::string& y_label,
+void plot_curves(const std::string& path, const std::string& title, const std::string& y_label,
                  const std::vector<Series>& series) {
   const int W = 900, H = 520, left = 70, right = 210, top = 44, bottom = 56;
   Canvas cv(W, H);
@@ -160,12 +160,12 @@ bool plot_curves(const std::string& path, const std::string& title, const std::s
     cv.text(W - right + 46, ly, s.name + last, kBlack, 1);
     ly += 16;
   }
-  return cv.save_png(path);
+  cv.save_png(path);
 }
 
 // ---- confusion heat map ------------------------------------------------------------------------------------------
 
-bool plot_confusion(const std::string& path, const AttributeResult& r, const std::string& title) {
+void plot_confusion(const std::string& path, const AttributeResult& r, const std::string& title) {
   const int c = int(r.spec.classes.size());
   int name_w = 0;
   for (int t = 0; t < c; ++t) name_w = std::max(name_w, Canvas::text_width(std::to_string(t) + " " + r.spec.classes[size_t(t)], 1));
@@ -204,7 +204,7 @@ bool plot_confusion(const std::string& path, const AttributeResult& r, const std
   char acc[96];
   std::snprintf(acc, sizeof acc, "accuracy %.2f%% of %lld", 100.0 * r.accuracy(), (long long)r.n);
   cv.text(left, top + c * cell + 14, acc, kBlack, 1);
-  return cv.save_png(path);
+  cv.save_png(path);
 }
 
 // ---- contact sheet -----------------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ static data::Image fit(const data::Image& in, int side) {
   return out;
 }
 
-bool contact_sheet(const std::string& path, const std::vector<Tile>& tiles, int columns, int side,
+void contact_sheet(const std::string& path, const std::vector<Tile>& tiles, int columns, int side,
                    const std::string& title) {
   size_t lines = 0;
   for (const auto& t : tiles) lines = std::max(lines, t.lines.size());
@@ -239,7 +239,7 @@ bool contact_sheet(const std::string& path, const std::vector<Tile>& tiles, int 
     for (size_t l = 0; l < tiles[i].lines.size(); ++l)
       cv.text(x, y + side + 4 + int(l) * 12, tiles[i].lines[l].first, tiles[i].lines[l].second, 1);
   }
-  return cv.save_png(path);
+  cv.save_png(path);
 }
 
 }  // namespace facet

@@ -33,7 +33,7 @@ class Canvas {
   static int text_height(int scale = 1) { return 8 * scale; }
   // Copies an image (1 or 3 channels) with its top-left corner at (x, y), clipped.
   void blit(const data::Image& img, int x, int y);
-  bool save_png(const std::string& path) const;
+  void save_png(const std::string& path) const;  // throws, naming the file, when it cannot be written
   const std::vector<uint8_t>& pixels() const { return px_; }  // (H, W, 3)
 
  private:
@@ -47,18 +47,19 @@ struct Series {
   uint32_t color;
   bool light = false;     // drawn dashed and paler (training curves beside validation ones)
 };
-// False when the file cannot be written. Series may be empty or of different lengths.
-bool plot_curves(const std::string& path, const std::string& title, const std::string& y_label,
+// Each throws std::runtime_error naming the file when it cannot be written. Series may be empty or of
+// different lengths.
+void plot_curves(const std::string& path, const std::string& title, const std::string& y_label,
                  const std::vector<Series>& series);
 
-bool plot_confusion(const std::string& path, const AttributeResult& r, const std::string& title);
+void plot_confusion(const std::string& path, const AttributeResult& r, const std::string& title);
 
 struct Tile {
   data::Image image;  // any size; scaled to fit the tile
   std::vector<std::pair<std::string, uint32_t>> lines;  // text and colour, under the image
 };
 // `columns` tiles per row, each `side` pixels wide (plus its text lines).
-bool contact_sheet(const std::string& path, const std::vector<Tile>& tiles, int columns, int side,
+void contact_sheet(const std::string& path, const std::vector<Tile>& tiles, int columns, int side,
                    const std::string& title);
 
 }  // namespace facet

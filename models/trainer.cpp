@@ -1,4 +1,5 @@
 #include "models/trainer.h"
+#include "io/atomic_file.h"
 
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 
 #include "kernels/cuda/runtime.h"
@@ -393,9 +395,50 @@ nlohmann::json Trainer::model_meta() const {
           {"spec", to_json(spec_)}};
 }
 
-void Trainer::save_best(int epoch, double score) {
+// ---- checkpoints of the run ------------------------------------------------------------------------------------
+
+nlohmann::json EpochPosition::to_json() const {
+  return {{"epoch", epoch},   {"batch", batch},       {"loss_sum", loss_sum},
+          {"seen", seen},     {"correct", correct},   {"labelled", labelled}};
+}
+
+EpochPosition EpochPosition::from_json(const nlohmann::json& j) {
+  EpochPosition p;
+  p.epoch = j.at("epoch");
+  p.batch = j.at("batch");
+  p.loss_sum = j.at("loss_sum");  // nlohmann writes doubles in round-trip precision: the sum comes back exact
+  p.seen = j.at("seen");
+  p.correct = j.at("correct").get<std::vector<int64_t>>();
+  p.labelled = j.at("labelled").get<std::vector<int64_t>>();
+  return p;
+}
+
+namespace {
+
+// Refuses to checkpoint a diverged model: a loss can stay finite (1e33) while weights or batchnorm running
+// variances overflow to inf, and such a checkpoint would load and score every face alike. Throws, naming the
+// first tensor (parameters, then buffers, then optimizer state) holding inf or NaN and the step it was found at.
+void require_finite(const std::vector<NamedTensor>& tensors, int epoch, int64_t step, const std::string& file) {
+  for (const auto& t : tensors) {
+    const std::vector<float> v = t.tensor.to_vector();
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (std::isfinite(v[i])) continue;
+      throw std::runtime_error("training diverged: tensor '" + t.name + "' holds " + std::to_string(v[i]) +
+                               " (element " + std::to_string(i) + " of " + std::to_string(v.size()) +
+                               ") in epoch " + std::to_string(epoch) + " after optimizer step " +
+                               std::to_string(step) + "; " + file +
+                               " was not written, the checkpoints on disk hold the last finite state (lower --lr, "
+                               "or add --clip 5)");
+    }
+  }
+}
+
+}  // namespace
+
+void Trainer::save_best(int epoch, double score, int64_t step) {
   std::vector<NamedTensor> t = model_.parameters();
   for (auto& b : model_.buffers()) t.push_back(b);
+  require_finite(t, epoch, step, dir_ + "/best.ckpt");
   nlohmann::json meta = model_meta();
   meta["facet_checkpoint"] = "model";
   meta["epoch"] = epoch;
@@ -403,13 +446,19 @@ void Trainer::save_best(int epoch, double score) {
   save_checkpoint(dir_ + "/best.ckpt", t, meta);
 }
 
-void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best) {
+void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best, int64_t step,
+                        const EpochPosition* mid) {
   std::vector<NamedTensor> t = model_.parameters();
   for (auto& b : model_.buffers()) t.push_back(b);
   for (auto& s : opt_->state_tensors()) t.push_back(s);
+  require_finite(t, mid ? mid->epoch + 1 : epochs_done, step, dir_ + "/last.ckpt");
+  // A save interrupted by a kill leaves its temporary file behind; the next save clears it away.
+  for (const auto& name : io::remove_stale_temps(dir_)) out_ << "removed " << name << " (left by an interrupted save)\n";
   nlohmann::json meta = model_meta();
   meta["facet_checkpoint"] = "training";
   meta["epoch"] = epochs_done;
+  meta["step"] = step;
+  if (mid) meta["position"] = mid->to_json();
   meta["optimizer"] = opt_->state();
   meta["dropout_offsets"] = model_.dropout_offsets();
   meta["best_epoch"] = r.best_epoch;
@@ -420,8 +469,9 @@ void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best) {
   save_checkpoint(dir_ + "/last.ckpt", t, meta);
 }
 
-int Trainer::load_last(TrainResult& r, int& since_best) {
+int Trainer::load_last(TrainResult& r, int& since_best, std::optional<EpochPosition>& mid) {
   const std::string path = dir_ + "/last.ckpt";
+  for (const auto& name : io::remove_stale_temps(dir_)) out_ << "removed " << name << " (left by an interrupted save)\n";
   if (!std::filesystem::exists(path))
     throw std::runtime_error("cannot resume: " + path + " does not exist (the run finished no epoch yet; start it "
                              "again without --resume)");
@@ -442,17 +492,24 @@ int Trainer::load_last(TrainResult& r, int& since_best) {
   r.best_score = ck.meta.at("best_score");
   since_best = ck.meta.at("since_best");
   for (const auto& e : ck.meta.at("history")) r.history.push_back(EpochRecord::from_json(e, attributes_));
-  return ck.meta.at("epoch");
+  const int epochs_done = ck.meta.at("epoch");
+  if (ck.meta.contains("position")) {  // a mid-epoch checkpoint (--checkpoint-every); older ones have none
+    mid = EpochPosition::from_json(ck.meta.at("position"));
+    if (mid->epoch != epochs_done || mid->correct.size() != attributes_.size() ||
+        mid->labelled.size() != attributes_.size() || mid->batch < 0 ||
+        mid->batch > train_loader_->batches_per_epoch())
+      throw std::runtime_error("cannot resume from " + path + ": its position " + ck.meta.at("position").dump() +
+                               " does not fit this run (epoch " + std::to_string(epochs_done) + ", " +
+                               std::to_string(train_loader_->batches_per_epoch()) + " batches per epoch)");
+  }
+  return epochs_done;
 }
 
 void Trainer::write_history(const std::vector<EpochRecord>& h) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& e : h) j.push_back(e.to_json(attributes_));
-  {
-    std::ofstream f(dir_ + "/metrics.json");
-    f << j.dump(2) << "\n";
-  }
-  std::ofstream csv(dir_ + "/metrics.csv");
+  io::write_file_atomic(dir_ + "/metrics.json", j.dump(2) + "\n");
+  std::ostringstream csv;
   csv << "epoch,lr,seconds,images_per_s,train_loss";
   for (const auto& a : attributes_) csv << ",train_" << a.name;
   csv << ",val_loss,val_mean";
@@ -476,6 +533,7 @@ void Trainer::write_history(const std::vector<EpochRecord>& h) {
     }
     csv << "\n";
   }
+  io::write_file_atomic(dir_ + "/metrics.csv", csv.str());
   // Curves: loss, and accuracy per attribute (train dashed-lighter, validation solid), by epoch.
   std::vector<Series> loss{{"train loss", {}, palette(0), false}, {"val loss", {}, palette(1), false}};
   std::vector<Series> acc;
@@ -500,9 +558,12 @@ TrainResult Trainer::fit(bool resume) {
   clear_training_stop();
   TrainResult r;
   int since_best = 0, start = 0;
+  std::optional<EpochPosition> mid;  // set when resuming from a mid-epoch checkpoint
   if (resume) {
-    start = load_last(r, since_best);
-    out_ << "resuming " << dir_ << " after epoch " << start << " (best so far: epoch " << r.best_epoch << ")\n";
+    start = load_last(r, since_best, mid);
+    out_ << "resuming " << dir_ << " after epoch " << start;
+    if (mid) out_ << " and " << mid->batch << " batches of epoch " << start + 1;
+    out_ << " (best so far: epoch " << r.best_epoch << ")\n";
   }
   const RunSpec& run = spec_.run;
   const LrSchedule schedule = schedule_of(spec_.optim, run.epochs);
@@ -521,11 +582,19 @@ TrainResult Trainer::fit(bool resume) {
     const double lr = schedule.at(epoch);
     opt_->set_learning_rate(float(lr));
     model_.set_training(true);
-    train_loader_->start_epoch(epoch);
+    // A mid-epoch checkpoint resumes here: the loader skips the batches done, the running sums come back.
+    EpochPosition pos;
+    pos.epoch = epoch;
+    pos.correct.assign(attributes_.size(), 0);
+    pos.labelled.assign(attributes_.size(), 0);
+    if (mid && mid->epoch == epoch) pos = *mid;
+    mid.reset();
+    train_loader_->start_epoch(epoch, pos.batch);
     const auto t0 = Clock::now();
-    double loss_sum = 0, last_print = 0;
-    int64_t seen = 0, batch_index = 0;
-    std::vector<int64_t> correct(attributes_.size(), 0), labelled(attributes_.size(), 0);
+    double loss_sum = pos.loss_sum, last_print = 0;
+    int64_t seen = pos.seen, batch_index = pos.batch, consumed = pos.batch;  // consumed: loader batches
+    std::vector<int64_t> correct = pos.correct, labelled = pos.labelled;
+    bool saved_mid_epoch = false;
     data::Batch b;
     auto line = [&](bool final) {
       const double s = since(t0), ips = s > 0 ? double(seen) / s : 0.0;
@@ -543,6 +612,7 @@ TrainResult Trainer::fit(bool resume) {
       else out_ << text << "\n" << std::flush;
     };
     while (train_loader_->next(b)) {
+      ++consumed;
       if (b.n == 0) continue;
       std::vector<Tensor> outputs = model_.forward(batch_images(b, false, device_));
       Tensor loss = batch_loss(model_, outputs, b, head_task_, loss_options);
@@ -573,6 +643,15 @@ TrainResult Trainer::fit(bool resume) {
         line(false);
         last_print = s;
       }
+      if (run.checkpoint_every > 0 && (int64_t(epoch) * batches + consumed) % run.checkpoint_every == 0) {
+        pos.batch = consumed;
+        pos.loss_sum = loss_sum;
+        pos.seen = seen;
+        pos.correct = correct;
+        pos.labelled = labelled;
+        save_last(r, epoch, since_best, int64_t(epoch) * batches + consumed, &pos);
+        saved_mid_epoch = true;
+      }
       if (g_stop_after.load() >= 0 && g_stop_after.fetch_sub(1) <= 1) {
         g_stop_after.store(-1);
         request_training_stop();
@@ -581,8 +660,9 @@ TrainResult Trainer::fit(bool resume) {
     }
     if (training_stop_requested()) {
       if (live) out_ << "\n";
-      out_ << "interrupted during epoch " << epoch + 1 << "; " << dir_ << "/last.ckpt holds epoch " << epoch
-           << ". Continue with: facet train --resume " << dir_ << "\n";
+      out_ << "interrupted during epoch " << epoch + 1 << "; " << dir_ << "/last.ckpt holds epoch " << epoch;
+      if (saved_mid_epoch) out_ << " and " << pos.batch << " batches of epoch " << epoch + 1;
+      out_ << ". Continue with: facet train --resume " << dir_ << "\n";
       r.interrupted = true;
       break;
     }
@@ -637,11 +717,11 @@ TrainResult Trainer::fit(bool resume) {
       r.best_epoch = rec.epoch;
       r.best_score = score;
       since_best = 0;
-      save_best(rec.epoch, score);
+      save_best(rec.epoch, score, int64_t(rec.epoch) * batches);
     } else {
       ++since_best;
     }
-    save_last(r, rec.epoch, since_best);
+    save_last(r, rec.epoch, since_best, int64_t(rec.epoch) * batches);
     write_history(r.history);
     out_ << "  " << (better ? "new best" : "best stays") << ": epoch " << r.best_epoch << " ("
          << (metric == "loss" ? "loss " + fmt("%.4f", -r.best_score) : metric + " " + fmt("%.2f%%", 100 * r.best_score))

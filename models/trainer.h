@@ -14,6 +14,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,19 @@ struct TrainResult {
 LrSchedule schedule_of(const OptimSpec& o, int epochs);
 std::unique_ptr<Optimizer> optimizer_of(const OptimSpec& o, std::vector<NamedTensor> params);
 
+// Where a training run stands inside an epoch: what a mid-epoch checkpoint (--checkpoint-every) stores besides
+// the weights, optimizer state and dropout stream positions, so that a resumed run goes on bit for bit. The
+// loader needs only (epoch, batch): its order and augmentation derive from (seed, epoch, position).
+struct EpochPosition {
+  int epoch = 0;            // 0-based epoch in progress
+  int64_t batch = 0;        // training batches of it done (the next one to run)
+  double loss_sum = 0;      // running sums of the epoch's training figures so far
+  int64_t seen = 0;
+  std::vector<int64_t> correct, labelled;  // [attribute]
+  nlohmann::json to_json() const;
+  static EpochPosition from_json(const nlohmann::json& j);
+};
+
 class Trainer {
  public:
   // `run_dir` receives best.ckpt, last.ckpt, metrics.json/.csv and the curves; `out` the progress lines.
@@ -128,9 +142,11 @@ class Trainer {
   Device device() const { return device_; }
 
  private:
-  void save_last(const TrainResult& r, int epochs_done, int since_best);
-  void save_best(int epoch, double score);
-  int load_last(TrainResult& r, int& since_best);
+  // `step` (optimizer steps since the run began) names the state in errors; `mid` is set for a mid-epoch save.
+  void save_last(const TrainResult& r, int epochs_done, int since_best, int64_t step,
+                 const EpochPosition* mid = nullptr);
+  void save_best(int epoch, double score, int64_t step);
+  int load_last(TrainResult& r, int& since_best, std::optional<EpochPosition>& mid);
   void write_history(const std::vector<EpochRecord>& h);
   nlohmann::json model_meta() const;
 

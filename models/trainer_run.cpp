@@ -1,4 +1,5 @@
 #include "models/trainer_run.h"
+#include "io/atomic_file.h"
 
 #include <omp.h>
 #include <unistd.h>
@@ -74,8 +75,8 @@ TrainSpec read_run_spec(const std::string& run_dir) {
 }
 
 void write_evaluation(const Metrics& m, const std::string& prefix, const std::string& title) {
-  std::ofstream(prefix + ".json") << m.to_json().dump(2) << "\n";
-  std::ofstream(prefix + ".txt") << title << "\n" << m.to_text();
+  io::write_file_atomic(prefix + ".json", m.to_json().dump(2) + "\n");
+  io::write_file_atomic(prefix + ".txt", title + "\n" + m.to_text());
   for (size_t a = 0; a < m.attribute_count(); ++a) {
     const auto& r = m.attribute(a);
     char acc[32];
@@ -85,9 +86,7 @@ void write_evaluation(const Metrics& m, const std::string& prefix, const std::st
 }
 
 static void write_json(const std::string& path, const nlohmann::json& j) {
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error("cannot write " + path);
-  f << j.dump(2) << "\n";
+  io::write_file_atomic(path, j.dump(2) + "\n");
 }
 
 // The study's tuple reading: the best model's outputs on the training faces give each class its range
@@ -134,6 +133,9 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   if (dir.empty()) throw std::invalid_argument("no run directory: pass --out runs/NAME");
   if (spec.run.threads > 0) omp_set_num_threads(spec.run.threads);
   if (spec.run.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
+  if (spec.run.checkpoint_every < 0)
+    throw std::invalid_argument("--checkpoint-every " + std::to_string(spec.run.checkpoint_every) +
+                                ": give a number of optimizer steps, or 0 for a checkpoint after each epoch only");
   if (spec.run.batch < 1) throw std::invalid_argument("--batch must be at least 1");
   // Before any data is read: a run asked for on a GPU this machine lacks fails at once, saying so.
   const Device device = parse_device(spec.run.device);
@@ -169,7 +171,7 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
 
   if (!resume) {
     data::write_split(dir + "/split.txt", data.split);
-    std::ofstream(dir + "/data_report.txt") << data.report.to_text();
+    io::write_file_atomic(dir + "/data_report.txt", data.report.to_text());
   }
   nlohmann::json config = {{"spec", to_json(spec)},
                            {"scheme", data.scheme.to_json()},

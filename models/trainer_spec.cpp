@@ -9,7 +9,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataSpec, path, format, labels, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimSpec, optimizer, lr, momentum, nesterov, weight_decay, schedule,
                                                 step_size, gamma, min_lr, warmup, max_norm, clip, label_smoothing)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunSpec, epochs, batch, seed, patience, best_metric, tta, threads, out,
-                                                test, device)
+                                                test, device, checkpoint_every)
 
 nlohmann::json to_json(const TrainSpec& s) {
   return {{"data", s.data}, {"model", s.model}, {"optim", s.optim}, {"run", s.run}};

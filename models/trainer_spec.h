@@ -66,6 +66,8 @@ struct RunSpec {
   std::string device = "cpu";      // cpu | cuda: where the model, its batches and the optimizer state live
   std::string out;                 // run directory
   bool test = true;                // evaluate the best checkpoint on the test split at the end
+  int checkpoint_every = 0;        // also rewrite last.ckpt every this many optimizer steps, with the loader's
+                                   // position in the epoch (0: only after each epoch)
 };
 
 struct TrainSpec {

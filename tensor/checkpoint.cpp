@@ -1,6 +1,8 @@
 // Checkpoint writer and validating reader (format: docs/checkpoint-format.md).
 #include "tensor/checkpoint.h"
 
+#include "io/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -95,92 +98,32 @@ std::string sys_error() {
   return std::strerror(errno);
 }
 
-std::atomic<int64_t> g_write_fault{-1};
-
-// The temporary file of one save: written, fsynced, then renamed over the target. Until commit() succeeds the
-// destructor closes and removes it, so a failed save leaves no debris and never touches the target.
+// The temporary file of one save (io::AtomicFile: written, fsynced, renamed over the target; removed unless
+// committed), plus the running CRC32 of what went into it.
 class TempFile {
  public:
-  TempFile(const std::string& target) : target_(target) {
-    static std::atomic<uint64_t> counter{0};
-    for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
-      path_ = target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-      if (fd_ < 0 && errno != EEXIST) break;
-    }
-    if (fd_ < 0)
-      throw std::runtime_error("save_checkpoint '" + target + "': cannot create the temporary file '" +
-                               path_ + "': " + sys_error() +
-                               " (does the directory exist and is it writable?)");
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
+  explicit TempFile(const std::string& target) : file_(target) {}
   void write(const void* data, size_t n) {
     crc_ = crc32_update(crc_, data, n);
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      size_t chunk = n;
-      const int64_t fault = g_write_fault.load();
-      if (fault >= 0) {
-        if (written_ >= uint64_t(fault)) {
-          errno = EIO;
-          fail("write");
-        }
-        chunk = std::min<size_t>(chunk, size_t(uint64_t(fault) - written_));
-      }
-      const ssize_t got = ::write(fd_, p, chunk);
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        fail("write");
-      }
-      p += got;
-      n -= size_t(got);
-      written_ += uint64_t(got);
-    }
+    file_.write(data, n);
   }
   void write(const std::string& s) { write(s.data(), s.size()); }
   void zeros(uint64_t n) { write(std::string(size_t(n), '\0')); }
-  uint64_t written() const { return written_; }
+  uint64_t written() const { return file_.written(); }
   uint32_t crc() const { return crc_; }
-
-  // fsync + close + rename over the target + fsync of the directory (so the rename itself is durable).
-  void commit() {
-    if (::fsync(fd_) != 0) fail("fsync");
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("close");
-    if (::rename(path_.c_str(), target_.c_str()) != 0) fail("rename to the checkpoint path");
-    committed_ = true;
-    std::string dir = std::filesystem::path(target_).parent_path().string();
-    if (dir.empty()) dir = ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
-    const std::string err = synced ? "" : sys_error();
-    if (dfd >= 0) ::close(dfd);
-    if (!synced)
-      throw std::runtime_error("save_checkpoint '" + target_ +
-                               "': the checkpoint was written and renamed into "
-                               "place, but fsync of its directory '" +
-                               dir + "' failed (" + err + "): it may not survive a power loss");
-  }
+  void commit() { file_.commit(); }
 
  private:
-  [[noreturn]] void fail(const char* what) {
-    throw std::runtime_error("save_checkpoint '" + target_ + "': " + what + " of '" + path_ +
-                             "' failed: " + sys_error() + " (the previous checkpoint, if any, is untouched)");
-  }
-
-  std::string target_, path_;
-  int fd_ = -1;
-  bool committed_ = false;
-  uint64_t written_ = 0;
+  io::AtomicFile file_;
   uint32_t crc_ = 0;
 };
+
+// The first non-finite value of a tensor's host copy: its index, or -1 when all are finite.
+int64_t first_non_finite(const std::vector<float>& v) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i])) return int64_t(i);
+  return -1;
+}
 
 }  // namespace
 
@@ -192,7 +135,7 @@ uint32_t crc32_update(uint32_t crc, const void* data, size_t n) {
 }
 
 void detail::set_checkpoint_write_fault(int64_t fail_after_bytes) {
-  g_write_fault = fail_after_bytes;
+  io::detail::set_write_fault(fail_after_bytes);
 }
 
 // ---- save
@@ -262,6 +205,11 @@ void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& te
   for (size_t i = 0; i < tensors.size(); ++i) {
     file.zeros(data_offset + offsets[i] - file.written());
     std::vector<float> host = tensors[i].tensor.to_vector();  // a host copy, also for CUDA tensors
+    // A checkpoint is never written with inf or NaN in it: it would load, and score every face alike.
+    if (const int64_t bad = first_non_finite(host); bad >= 0)
+      throw std::runtime_error(where + "tensor '" + tensors[i].name + "' holds a non-finite value (" +
+                               std::to_string(host[size_t(bad)]) + " at element " + std::to_string(bad) +
+                               "); nothing was written (the previous checkpoint, if any, is untouched)");
     floats_to_le(host);
     file.write(host.data(), host.size() * 4);
   }

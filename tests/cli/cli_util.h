@@ -101,8 +101,7 @@ inline void write_utkface_like(const std::string& dir, int count, int side = 24)
     char name[128];
     std::snprintf(name, sizeof name, "%d_%d_%d_2017011000%07d.jpg.chip.jpg", age, gender, race, i);
     const data::Image img = synthetic_face(side, side, age, gender, uint64_t(i) + 1);
-    if (!data::write_jpeg(dir + "/" + name, img.pixels.data(), side, side, 3, 95))
-      throw std::runtime_error("cannot write " + dir + "/" + name);
+    data::write_jpeg(dir + "/" + name, img.pixels.data(), side, side, 3, 95);
   }
 }
 
@@ -128,7 +127,7 @@ inline void write_adience_like(const std::string& dir, int per_fold, int side = 
       const data::Image img = synthetic_face(side, side, mid_age[g], gender, uint64_t(face_id) + 7);
       const std::string path =
           dir + "/aligned/" + user + "/landmark_aligned_face." + std::to_string(face_id) + "." + image;
-      if (!data::write_jpeg(path, img.pixels.data(), side, side, 3, 95)) throw std::runtime_error("cannot write " + path);
+      data::write_jpeg(path, img.pixels.data(), side, side, 3, 95);
     }
   }
 }

@@ -29,8 +29,8 @@ std::set<std::string> make_folder(const std::string& dir) {
   REQUIRE(kept.size() == 36);
   REQUIRE(kept.count(kFirst) == 1);
   const auto img = synthetic_face(24, 24, 39, 1, 1000);
-  REQUIRE(facet::data::write_jpeg(dir + "/" + kMalformed, img.pixels.data(), 24, 24, 3, 95));
-  REQUIRE(facet::data::write_jpeg(dir + "/" + kTruncated, img.pixels.data(), 24, 24, 3, 90));
+  facet::data::write_jpeg(dir + "/" + kMalformed, img.pixels.data(), 24, 24, 3, 95);
+  facet::data::write_jpeg(dir + "/" + kTruncated, img.pixels.data(), 24, 24, 3, 90);
   fs::resize_file(dir + "/" + kTruncated, fs::file_size(dir + "/" + kTruncated) / 2);
   fs::copy_file(dir + "/" + kFirst, dir + "/" + kConflict);
   kept.erase(kFirst);
@@ -156,5 +156,5 @@ TEST_CASE("facet data split: the file holds every kept face exactly once, the sa
   const RunResult bad_dir =
       run_facet("data split --data " + utk + opts + " --out " + dir.file("no/dir/split.txt"));
   CHECK(bad_dir.code == 1);
-  CHECK_THAT(bad_dir.output, Catch::Contains("cannot write split file"));
+  CHECK_THAT(bad_dir.output, Catch::Contains("cannot write") && Catch::Contains("split.txt"));
 }

@@ -3,9 +3,16 @@
 // protocol (fold files, fold split, 2-hot and tuple models) works end to end on generated benchmark-like data.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
+#include "io/atomic_file.h"
 #include "models/trainer.h"
 #include "models/trainer_run.h"
 #include "tensor/checkpoint.h"
@@ -42,6 +49,7 @@ void require_same_tensors(const std::string& a, const std::string& b) {
     REQUIRE(ca.tensors[i].name == cb.tensors[i].name);
     CHECK(ca.tensors[i].tensor.to_vector() == cb.tensors[i].tensor.to_vector());
   }
+  INFO(ca.meta["optimizer"].dump() + " vs " + cb.meta["optimizer"].dump());
   CHECK(ca.meta["optimizer"] == cb.meta["optimizer"]);
   CHECK(ca.meta["dropout_offsets"] == cb.meta["dropout_offsets"]);
   CHECK(ca.meta["epoch"] == cb.meta["epoch"]);
@@ -169,4 +177,127 @@ TEST_CASE("Adience protocol on benchmark-like data: fold split, 2-hot and tuple 
   bad.run.out = dir.file("bad");
   std::ostringstream log;
   CHECK_THROWS_WITH(run_training(bad, false, "t", log), Catch::Contains("use --labels tuple"));
+}
+
+TEST_CASE("a diverging run stops naming a non-finite tensor and never saves it as best", "[train][diverge]") {
+  Scratch dir("diverge");
+  write_utkface_like(dir.file("utk"), 96, 16);
+  TrainSpec s = tiny_spec(dir.file("utk"), dir.file("d"), 3);
+  s.optim.optimizer = "adam";
+  s.optim.lr = 1e10;  // the loss stays finite for a while, weights and running variances overflow to inf
+  std::ostringstream log;
+  CHECK_THROWS_WITH(run_training(s, false, "t", log),
+                    Catch::Contains("training diverged") && Catch::Contains("tensor '") &&
+                        (Catch::Contains("optimizer step") || Catch::Contains("the loss is")));
+  for (const char* name : {"best.ckpt", "last.ckpt"}) {
+    if (!std::filesystem::exists(dir.file(std::string("d/") + name))) continue;
+    for (const auto& t : load_checkpoint(dir.file(std::string("d/") + name)).tensors)
+      for (float v : t.tensor.to_vector()) REQUIRE(std::isfinite(v));
+  }
+}
+
+TEST_CASE("a run stopped mid-epoch resumes from its step checkpoint bit for bit", "[train][resume]") {
+  Scratch dir("step_resume");
+  write_utkface_like(dir.file("utk"), 96, 16);
+  TrainSpec straight = tiny_spec(dir.file("utk"), dir.file("straight"), 2);
+  straight.run.checkpoint_every = 2;
+  std::ostringstream log;
+  run_training(straight, false, "t", log);
+
+  TrainSpec cut = tiny_spec(dir.file("utk"), dir.file("cut"), 2);
+  cut.run.checkpoint_every = 2;
+  detail::stop_training_after_batches(7);  // 5 batches per epoch: epoch 2, batch 2; last save at step 6
+  std::ostringstream log1;
+  run_training(cut, false, "t", log1);
+  const Checkpoint mid = load_checkpoint(dir.file("cut/last.ckpt"));
+  REQUIRE(mid.meta.contains("position"));
+  CHECK(mid.meta["position"]["batch"] == 1);
+  CHECK(mid.meta["step"] == 6);
+  // a temp file left by a save killed midway is cleared on resume
+  { std::ofstream(dir.file("cut/last.ckpt.tmp.4194311.0")) << "half"; }
+  std::ostringstream log2;
+  run_training(read_run_spec(dir.file("cut")), true, "t", log2);
+  CHECK_FALSE(std::filesystem::exists(dir.file("cut/last.ckpt.tmp.4194311.0")));
+  require_same_tensors(dir.file("straight/last.ckpt"), dir.file("cut/last.ckpt"));
+  const Checkpoint best_a = load_checkpoint(dir.file("straight/best.ckpt")),
+                   best_b = load_checkpoint(dir.file("cut/best.ckpt"));
+  REQUIRE(best_a.tensors.size() == best_b.tensors.size());
+  for (size_t i = 0; i < best_a.tensors.size(); ++i)
+    CHECK(best_a.tensors[i].tensor.to_vector() == best_b.tensors[i].tensor.to_vector());
+  CHECK(without_times(nlohmann::json::parse(read_text(dir.file("straight/metrics.json")))) ==
+        without_times(nlohmann::json::parse(read_text(dir.file("cut/metrics.json")))));
+}
+
+TEST_CASE("a failing write of a run file names it and the run stops", "[train][io]") {
+  Scratch dir("write_fault");
+  write_utkface_like(dir.file("utk"), 48, 16);
+  for (const char* name : {"config.json", "metrics.csv", "loss.png"}) {
+    INFO(name);
+    facet::io::detail::set_write_fault(0, name);
+    std::ostringstream log;
+    CHECK_THROWS_WITH(run_training(tiny_spec(dir.file("utk"), dir.file(std::string("r_") + name), 1), false, "t", log),
+                      Catch::Contains(std::string("/") + name));
+    facet::io::detail::set_write_fault(-1);
+    CHECK_FALSE(std::filesystem::exists(dir.file(std::string("r_") + name + "/" + name)));  // never left empty
+  }
+}
+
+namespace {
+// Starts `facet train ARGS` (output to a log file) and returns its pid.
+pid_t spawn_facet(const std::string& args, const std::string& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string cmd = "exec '" FACET_CLI "' " + args + " >>'" + log + "' 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+int64_t saved_step(const std::string& ckpt) {
+  try {
+    return load_checkpoint(ckpt).meta.value("step", int64_t(-1));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+}  // namespace
+
+TEST_CASE("facet train killed with SIGKILL at random steps, resumed each time, ends bit-identical",
+          "[train][resume][sigkill]") {
+  Scratch dir("sigkill");
+  write_utkface_like(dir.file("utk"), 96, 16);
+  const std::string common = "--data '" + dir.file("utk") +
+                             "' --labels intuition+gender+race --size 16 --flip --conv-channels 4,8 --dense 16 "
+                             "--epochs 3 --batch 8 --seed 11 --threads 1 --workers 2 --no-test --checkpoint-every 2";
+  const RunResult straight = run_facet("train " + common + " --out '" + dir.file("straight") + "'");
+  REQUIRE(straight.code == 0);
+  facet::data::Rng rng(2024);  // seeded choice of the steps to kill at
+  int kills = 0;
+  int64_t target = 2;
+  const std::string cut = dir.file("cut"), log = dir.file("cut.log");
+  for (int round = 0; round < 3; ++round) {
+    target += 2 + int64_t(rng.below(6));
+    const std::string args = round == 0 ? "train " + common + " --out '" + cut + "'" : "train --resume '" + cut + "'";
+    const pid_t pid = spawn_facet(args, log);
+    int status = 0;
+    bool exited = false;
+    for (int i = 0; i < 20000 && !exited; ++i) {  // poll every 1 ms, at most ~20 s
+      if (::waitpid(pid, &status, WNOHANG) == pid) exited = true;
+      else if (saved_step(cut + "/last.ckpt") >= target) break;
+      else ::usleep(1000);
+    }
+    if (!exited) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ++kills;
+    }
+  }
+  const RunResult done = run_facet("train --resume '" + cut + "'");
+  INFO(done.output + read_text(log));
+  REQUIRE(done.code == 0);
+  CHECK(kills >= 1);
+  CHECK_THAT(read_text(log), Catch::Contains("batches of epoch"));  // a resume started mid-epoch
+  require_same_tensors(dir.file("straight/last.ckpt"), cut + "/last.ckpt");
+  for (const auto& e : std::filesystem::directory_iterator(cut))
+    CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 }

@@ -260,7 +260,7 @@ TEST_CASE("checkpoint saves are atomic: a failed save leaves the previous checkp
       detail::set_checkpoint_write_fault(after);
       CHECK_THROWS_WITH(
           save_checkpoint(path, other, {{"epoch", 8}}),
-          Catch::Contains("write of") && Catch::Contains("previous checkpoint, if any, is untouched"));
+          Catch::Contains("write of") && Catch::Contains("previous file, if any, is untouched"));
       detail::set_checkpoint_write_fault(-1);
       CHECK(read_bytes(path) == before);
       CHECK(dir.entries() == std::vector<std::string>({"best.ckpt"}));  // the temporary file is removed
