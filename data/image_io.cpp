@@ -110,6 +110,13 @@ bool decode_image(const uint8_t* bytes, size_t n, int channels, Image& out, std:
     error = name + ": " + stbi_failure_reason();
     return false;
   }
+  // stb_image's PNM reader accepts a header whose height is not a number ("P6\n1$1\n255\n...", found by
+  // tests/fuzz/fuzz_image) as a 1x0 image and "decodes" it: an image with no pixels is not an image.
+  if (w <= 0 || h <= 0) {
+    error = name + ": the header gives a size of " + std::to_string(w) + "x" + std::to_string(h) +
+            " pixels (an image needs at least 1x1)";
+    return false;
+  }
   const bool alpha = comp == 2 || comp == 4;
   const int req = alpha ? 4 : (comp == 1 ? 1 : 3);
   stbi_uc* px = stbi_load_from_memory(bytes, int(n), &w, &h, &comp, req);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs facet's build dependencies from Debian packages. Idempotent: does nothing when all are present.
 set -euo pipefail
-pkgs=(g++ cmake make catch2 libstb-dev libcli11-dev nlohmann-json3-dev libboost-context-dev libopenblas-dev)
+pkgs=(g++ cmake make catch2 libstb-dev libcli11-dev nlohmann-json3-dev libboost-context-dev libopenblas-dev
+      clang libclang-rt-14-dev)  # clang + libFuzzer (libclang_rt.fuzzer) for scripts/fuzz.sh
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -208,3 +208,17 @@ TEST_CASE("truncated, empty and non-image files are rejected with a reason, neve
   CHECK_FALSE(load_image(dir.file("missing.jpg"), 3, img, error));
   CHECK(error.find("missing.jpg") != std::string::npos);
 }
+
+// Regression (tests/fuzz/fuzz_image, docs/reliability.md): a PNM header whose height is not a number decoded
+// as a 1x0 image and was reported as a success.
+TEST_CASE("decode_image refuses a header with a zero dimension (fuzz regression)", "[data][image][fuzz]") {
+  const uint8_t bytes[] = {'P', '6', '\n', '1', '$', '1', '\n', '2', '5', '5', '\n', 0xff, 0x80};
+  for (int channels : {1, 3}) {
+    Image img;
+    std::string error;
+    CHECK_FALSE(decode_image(bytes, sizeof bytes, channels, img, error, "bomb.ppm"));
+    CHECK(error.find("bomb.ppm") != std::string::npos);
+    CHECK(error.find("1x0") != std::string::npos);
+    CHECK(img.empty());
+  }
+}

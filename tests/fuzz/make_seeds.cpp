@@ -1,0 +1,86 @@
+// Writes the seed corpora for the fuzz targets into <dir>/<target>/: a few small valid inputs of each format,
+// made by facet's own writers (save_checkpoint, write_png, write_jpeg) or spelled out here, so no dataset image
+// is ever copied into the repository. Usage: fuzz_make_seeds tests/fuzz/corpus
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "data/image_io.h"
+#include "tensor/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+void checkpoints(const fs::path& dir) {
+  using facet::Tensor;
+  facet::save_checkpoint((dir / "two_tensors.ckpt").string(),
+                  {{"conv1/weight", Tensor::from_vector({1, 2, 3, 4, 5, 6}, {2, 3})},
+                   {"conv1/bias", Tensor::from_vector({0.5f, -0.5f}, {2})}},
+                  {{"model", "tiny"}, {"epoch", 3}, {"normalize", {{"mean", {0.5}}, {"std", {0.25}}}}});
+  facet::save_checkpoint((dir / "one_tensor.ckpt").string(), {{"w", Tensor::from_vector({7}, {1})}}, nlohmann::json::object());
+}
+
+void images(const fs::path& dir) {
+  using facet::data::Image;
+  Image rgb(4, 3, 3), gray(2, 2, 1);
+  for (size_t i = 0; i < rgb.pixels.size(); ++i) rgb.pixels[i] = uint8_t(i * 21);
+  for (size_t i = 0; i < gray.pixels.size(); ++i) gray.pixels[i] = uint8_t(i * 80);
+  facet::data::write_png((dir / "rgb_4x3.png").string(), rgb);
+  facet::data::write_png((dir / "gray_2x2.png").string(), gray);
+  facet::data::write_jpeg((dir / "rgb_4x3.jpg").string(), rgb.pixels.data(), rgb.w, rgb.h, 3, 75);
+  write_text(dir / "gray_2x2.pgm", std::string("P5\n2 2\n255\n") + "\x10\x20\x30\x40");
+  write_text(dir / "rgb_1x1.ppm", std::string("P6\n1 1\n255\n") + "\xff\x80\x00");
+}
+
+void utkface_names(const fs::path& dir) {
+  const char* names[] = {"26_1_2_20170116174525125.jpg.chip.jpg", "1_0_0_20161219140623097.jpg.chip.jpg",
+                         "39_1_20170116174525125.jpg.chip.jpg", "61_1_3_20170109150557335 .jpg.chip.jpg",
+                         "53__0_20170116184028385.jpg.chip.jpg", "7_0_4_2017010914280373jpg.chip.jpg"};
+  int i = 0;
+  for (const char* n : names) write_text(dir / ("name" + std::to_string(i++)), n);
+}
+
+void adience(const fs::path& dir) {
+  const std::string header =
+      "user_id\toriginal_image\tface_id\tage\tgender\tx\ty\tdx\tdy\ttilt_ang\tfiducial_yaw_angle\tfiducial_score\n";
+  write_text(dir / "fold_rows.txt",
+             header + "30601258@N03\t10399646885_67c7d20df9_o.jpg\t1\t(25, 32)\tf\t0\t414\t1086\t1383\t-115\t30\t17\n"
+                      "30601258@N03\t10424815813_e94629b1ec_o.jpg\t2\t(60, 100)\tm\t301\t105\t640\t641\t0\t0\t94\n"
+                      "7153718@N04\t11597935654_2d2a2ab2b2_o.jpg\t3\t35\tu\t1\t2\t3\t4\t5\t6\t7\n"
+                      "7153718@N04\t11597935654_2d2a2ab2b2_o.jpg\t4\t(27, 32)\t\t1\t2\t3\t4\t5\t6\t7\r\n"
+                      "7153718@N04\tx.jpg\t5\tNone\tf\n");
+  write_text(dir / "age_range.txt", "(8, 23)");
+}
+
+void csv(const fs::path& dir) {
+  write_text(dir / "two_rows.csv",
+             "age,ethnicity,gender,img_name,pixels\n"
+             "26,2,1,20170116174525125.jpg.chip.jpg,\"0 64 128 255\"\n"
+             "1,0,0,20161219140623097.jpg.chip.jpg,12 13 14 15 16 17 18 19 20\r\n");
+  write_text(dir / "reordered.csv", "pixels,img_name,gender,age,ethnicity\n1 2 3 4,a,1,117,x\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <corpus dir, e.g. tests/fuzz/corpus>\n", argv[0]);
+    return 2;
+  }
+  const fs::path root = argv[1];
+  for (const char* t : {"fuzz_checkpoint", "fuzz_image", "fuzz_utkface_name", "fuzz_adience", "fuzz_csv"})
+    fs::create_directories(root / t);
+  checkpoints(root / "fuzz_checkpoint");
+  images(root / "fuzz_image");
+  utkface_names(root / "fuzz_utkface_name");
+  adience(root / "fuzz_adience");
+  csv(root / "fuzz_csv");
+  return 0;
+}
