@@ -9,11 +9,13 @@
 #include <memory>
 #include <stdexcept>
 
+#include "apps/cli_checks.h"
 #include "data/stats.h"
 
 namespace {
 
 using namespace facet::data;
+using facet::cli::number_in;
 
 struct DataArgs {
   std::string data, labels, format = "auto", duplicates = "drop-conflicts", json, out, split_file;
@@ -34,18 +36,24 @@ void add_common(CLI::App* cmd, DataArgs& a) {
   cmd->add_option("--format", a.format, "auto, utkface, adience or csv")->capture_default_str();
   cmd->add_option("--duplicates", a.duplicates, "byte-identical copies: drop-conflicts, keep-first or keep-all")
       ->capture_default_str();
-  cmd->add_option("--val", a.val, "validation fraction")->capture_default_str();
-  cmd->add_option("--test", a.test, "test fraction")->capture_default_str();
-  cmd->add_option("--seed", a.seed, "split seed")->capture_default_str();
+  cmd->add_option("--val", a.val, "validation fraction")->capture_default_str()
+      ->check(number_in(0, 1, false, true));
+  cmd->add_option("--test", a.test, "test fraction")->capture_default_str()
+      ->check(number_in(0, 1, false, true));
+  cmd->add_option("--seed", a.seed, "split seed")->capture_default_str()
+      ->check(number_in(0, 18446744073709551615.0));
   cmd->add_option("--stratify", a.stratify, "stratify by task K (-1: all tasks jointly, -2: no stratification)")
-      ->capture_default_str();
-  cmd->add_option("--fold", a.fold, "Adience: test on this predefined fold (0-4), train on the other four");
+      ->capture_default_str()
+      ->check(number_in(-2, 64));
+  cmd->add_option("--fold", a.fold, "Adience: test on this predefined fold (0-4), train on the other four")
+      ->check(number_in(0, 4));
   cmd->add_flag("--subject-exclusive", a.subject_exclusive, "keep each identity (Adience: user_id) together");
   cmd->add_flag("--decode", a.decode, "decode every image while reading (slow; finds images stb_image rejects)");
   cmd->add_option("--adience-images", a.adience_images, "Adience: root holding aligned/ (default: the --data folder)");
   cmd->add_option("--adience-ages", a.adience_ages, "Adience noisy ages: nearest (map to a group) or strict (drop)")
       ->capture_default_str();
   cmd->add_flag("--adience-faces", a.adience_faces, "Adience: use faces/ (coarse tilt aligned) instead of aligned/");
+  facet::cli::add_max_pixels(cmd);
 }
 
 Prepared prepare(DataArgs& a) {

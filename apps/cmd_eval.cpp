@@ -10,6 +10,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "apps/cli_checks.h"
 #include "data/readers.h"
 #include "data/split.h"
 #include "models/trainer_data.h"
@@ -191,10 +192,14 @@ void add_eval_commands(CLI::App& app) {
                   "every range = undefined) (default: as trained)");
   cmd->add_option("--margin", a->margin, "tuple, round reading: distance from a class beyond which a value is "
                                          "undefined (default: as trained, 0.5)");
-  cmd->add_option("--workers", a->workers, "loader threads")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)");
-  cmd->add_option("--batch", a->batch, "batch size")->capture_default_str();
+  cmd->add_option("--workers", a->workers, "loader threads")->capture_default_str()
+      ->check(facet::cli::threads_range(0));
+  cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)")
+      ->check(facet::cli::threads_range(1));
+  cmd->add_option("--batch", a->batch, "batch size")->capture_default_str()
+      ->check(facet::cli::number_in(1, 65536));
   cmd->add_option("--device", a->device, "cpu or cuda: where the model runs")->capture_default_str();
+  facet::cli::add_max_pixels(cmd);
 
   cmd->callback([a] { run_evaluation(*a, std::cout); });
 }

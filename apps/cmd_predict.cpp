@@ -13,6 +13,7 @@
 #include <stb_image.h>
 
 #include "apps/cmd_eval.h"
+#include "apps/cli_checks.h"
 #include "data/readers.h"
 #include "data/transforms.h"
 #include "models/report.h"
@@ -86,6 +87,9 @@ std::vector<Item> decode_file(const std::string& file, int channels) {
   std::vector<uint8_t> bytes;
   std::string error;
   if (!data::read_file_bytes(file, bytes, error)) return {{file, -1, {}, error}};
+  // Structure and header dimensions (the pixel limit) before any decoding, GIFs included.
+  const std::string problem = data::check_image_bytes(bytes.data(), bytes.size());
+  if (!problem.empty()) return {{file, -1, {}, file + ": " + problem}};
   if (bytes.size() >= 6 && std::memcmp(bytes.data(), "GIF8", 4) == 0) {
     int* delays = nullptr;
     int w = 0, h = 0, frames = 0, comp = 0;
@@ -99,8 +103,6 @@ std::vector<Item> decode_file(const std::string& file, int channels) {
     stbi_image_free(delays);
     return items;
   }
-  const std::string problem = data::check_image_bytes(bytes.data(), bytes.size());
-  if (!problem.empty()) return {{file, -1, {}, file + ": " + problem}};
   Item it{file, -1, {}, ""};
   if (!data::decode_image(bytes.data(), bytes.size(), channels, it.image, it.error, file)) it.image = {};
   return {it};
@@ -137,10 +139,13 @@ void add_predict_commands(CLI::App& app) {
   cmd->add_option("--json", a->json, "also write all entries as one JSON array to this file");
   cmd->add_flag("--tta", a->tta, "test-time horizontal flip");
   cmd->add_option("--min-confidence", a->min_confidence,
-                  "report a head's prediction as undefined when its probability is below this (a rejection rule)");
+                  "report a head's prediction as undefined when its probability is below this (a rejection rule)")
+      ->check(facet::cli::number_in(0, 1));
   cmd->add_option("--model", a->model, "refuse the checkpoint unless it holds this model kind");
-  cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)");
+  cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)")
+      ->check(facet::cli::threads_range(1));
   cmd->add_option("--device", a->device, "cpu or cuda: where the model runs")->capture_default_str();
+  facet::cli::add_max_pixels(cmd);
 
   cmd->callback([a] {
     if (a->threads > 0) omp_set_num_threads(a->threads);

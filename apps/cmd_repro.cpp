@@ -17,6 +17,7 @@
 #include <memory>
 #include <sstream>
 
+#include "apps/cli_checks.h"
 #include "apps/cmd_eval.h"
 #include "apps/cmd_train.h"
 #include "data/readers.h"
@@ -500,13 +501,18 @@ void add_repro_commands(CLI::App& app) {
   cmd->add_option("--runs", a->root, "folder for the run directories")->capture_default_str();
   cmd->add_option("--results", a->results, "markdown file to write the table into")->capture_default_str();
   cmd->add_option("--only", a->only, "train only the configuration of this name (the table still lists all)");
-  cmd->add_option("--epochs", a->epochs, "override every configuration's epoch count (recorded in the table)");
-  cmd->add_option("--limit", a->limit, "train on only this many faces (quick checks; recorded in the table)");
-  cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)");
+  cmd->add_option("--epochs", a->epochs, "override every configuration's epoch count (recorded in the table)")
+      ->check(facet::cli::number_in(1, 1e6));
+  cmd->add_option("--limit", a->limit, "train on only this many faces (quick checks; recorded in the table)")
+      ->check(facet::cli::number_in(1, 2147483647));
+  cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)")
+      ->check(facet::cli::threads_range(1));
   cmd->add_option("--threshold", a->threshold, "study E: the 2-hot reject rule's confidence for runs trained now "
                                                "(default 0.5; a finished run keeps its own: re-score it with "
-                                               "facet eval --threshold)");
-  cmd->add_option("--seed", a->seed, "seed of every run")->capture_default_str();
+                                               "facet eval --threshold)")
+      ->check(facet::cli::number_in(0, 1));
+  cmd->add_option("--seed", a->seed, "seed of every run")->capture_default_str()
+      ->check(facet::cli::number_in(0, 18446744073709551615.0));
   cmd->add_flag("--dry-run", a->dry_run, "print the configurations' commands, train nothing");
   cmd->add_flag("--table-only", a->table_only, "train nothing; rebuild the table from the run directories");
 

@@ -3,11 +3,14 @@
 
 #include <unistd.h>
 
+#include <climits>
+#include <cmath>
 #include <csignal>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
+#include "apps/cli_checks.h"
 #include "models/basecnn.h"
 #include "models/trainer.h"
 #include "models/trainer_data.h"
@@ -16,6 +19,31 @@
 namespace {
 
 using facet::TrainSpec;
+using facet::cli::number_in;
+
+// Flag ranges (apps/cli_checks.h). Widths and sides are the CLI's sanity bounds; models/model.cpp bounds the
+// parameter count of the whole description, which also guards checkpoints.
+constexpr double kInf = INFINITY, kMaxInt = INT_MAX, kMaxWidth = 65536, kMaxSide = 4096;
+constexpr double kMaxSeed = 18446744073709551615.0;  // 2^64 - 1 (uint64); negative text is refused, not wrapped
+
+// What `--resume` honours: the rest of the flags define the run, which its config.json already fixes.
+const char* const kResumable[] = {"--resume", "--epochs", "--threads", "--workers", "--patience", "--device",
+                                  "--max-pixels", "--checkpoint-every", "--help"};
+
+// `--resume DIR` with a flag it would ignore (--lr, --batch, --model, ...): refused, naming them.
+void refuse_unhonoured_on_resume(const CLI::App* cmd) {
+  std::string ignored;
+  for (const CLI::Option* o : cmd->get_options()) {
+    if (o->count() == 0) continue;
+    bool honoured = false;
+    for (const char* r : kResumable) honoured = honoured || o->get_name() == r;
+    if (!honoured) ignored += (ignored.empty() ? "" : ", ") + o->get_name();
+  }
+  if (!ignored.empty())
+    throw std::invalid_argument("--resume continues the run its config.json defines and would ignore " + ignored +
+                                ": drop them (only --epochs, --threads, --workers, --patience, --device and "
+                                "--max-pixels may change on resume), or start a new run with --out");
+}
 
 volatile std::sig_atomic_t g_signals = 0;
 
@@ -129,7 +157,8 @@ void add_train_commands(CLI::App& app) {
   cmd->add_option("--model", a->model, "basecnn, fcn2hot, tuple or levihassner")->capture_default_str();
   cmd->add_option("--activation", a->activation, "basecnn: relu or leakyrelu (default leakyrelu)");
   cmd->add_option("--leaky-slope,--leaky-alpha", a->leaky_alpha, "LeakyReLU negative slope (default 0.01, PyTorch's; "
-                                                                 "Keras's LeakyReLU: 0.3)");
+                                                                 "Keras's LeakyReLU: 0.3)")
+      ->check(number_in(0, 1));
   cmd->add_option("--bn-momentum", a->bn_momentum, "basecnn: batchnorm momentum in PyTorch's convention, running = "
                                                    "(1 - m) * running + m * batch (default 0.1; Keras's momentum 0.99 "
                                                    "is 0.01 here)");
@@ -137,22 +166,29 @@ void add_train_commands(CLI::App& app) {
   cmd->add_flag("--keras-defaults", a->keras_defaults, "basecnn: the studies' Keras defaults, --bn-momentum 0.01 "
                                                        "--bn-eps 0.001 --leaky-slope 0.3 (explicit flags win)");
   cmd->add_option("--conv-channels", a->conv_channels, "basecnn: channels of each conv cycle (default 32,32,64,64,128,128)")
-      ->delimiter(',');
-  cmd->add_option("--dense", a->dense, "basecnn: dense layer sizes (default 256,128)")->delimiter(',');
+      ->delimiter(',')
+      ->check(number_in(1, kMaxWidth));
+  cmd->add_option("--dense", a->dense, "basecnn: dense layer sizes (default 256,128)")->delimiter(',')
+      ->check(number_in(1, kMaxWidth));
   cmd->add_option("--hidden", a->hidden, "fcn2hot/tuple: hidden layer sizes (default 64,32,32,16,16 / 32,32,16,16,10)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(number_in(1, kMaxWidth));
   cmd->add_option("--dropout", a->dropout, "DROP probability, as PyTorch's (TFLearn/Keras 1 dropout(x, k) keeps k: "
                                            "pass 1-k) (basecnn dense layers 0.5; fcn2hot after the first hidden "
-                                           "layer 0.5; tuple 0)");
+                                           "layer 0.5; tuple 0)")
+      ->check(number_in(0, 1, false, true));
   cmd->add_option("--dropout-first", a->dropout_first, "fcn2hot: DROP probability on the first hidden layer (default "
-                                                       "0.2, the study's TFLearn keep 0.8)");
+                                                       "0.2, the study's TFLearn keep 0.8)")
+      ->check(number_in(0, 1, false, true));
   cmd->add_option("--threshold", a->threshold, "fcn2hot: reject rule, per slice: a slice whose winning probability is "
                                                "under this (or that is no one-hot pattern) is undefined (0.5); "
-                                               "accuracy still reads every slice by its argmax");
+                                               "accuracy still reads every slice by its argmax")
+      ->check(number_in(0, 1));
   cmd->add_option("--tuple-read", a->tuple_read, "tuple: round (nearest class; default) or calibrated (per-class "
                                                  "ranges measured on the training faces after training)");
   cmd->add_option("--margin", a->margin, "tuple, round reading: distance from a class beyond which a value is "
-                                         "undefined (0.5)");
+                                         "undefined (0.5)")
+      ->check(number_in(0, kInf, false, true));
   // data
   cmd->add_option("--data", s.data.path, "UTKFace folder, Adience folder (fold_*_data.txt) or UTKFace CSV file "
                                          "(default: $FACET_DATA/utkface, then $FACET_DATA)");
@@ -164,20 +200,27 @@ void add_train_commands(CLI::App& app) {
   cmd->add_option("--duplicates", s.data.duplicates, "byte-identical copies: drop-conflicts, keep-first, keep-all")
       ->capture_default_str();
   cmd->add_option("--split", s.data.split_file, "use this split file (from `facet data split` or a run directory)");
-  cmd->add_option("--val", s.data.val, "validation fraction")->capture_default_str();
-  cmd->add_option("--test", s.data.test, "test fraction")->capture_default_str();
-  cmd->add_option("--fold", s.data.fold, "Adience protocol: test on this fold (0-4), train on the other four");
+  cmd->add_option("--val", s.data.val, "validation fraction")->capture_default_str()
+      ->check(number_in(0, 1, false, true));
+  cmd->add_option("--test", s.data.test, "test fraction")->capture_default_str()
+      ->check(number_in(0, 1, false, true));
+  cmd->add_option("--fold", s.data.fold, "Adience protocol: test on this fold (0-4), train on the other four")
+      ->check(number_in(0, 4));
   cmd->add_flag("--subject-exclusive", s.data.subject_exclusive, "keep each identity on one side of the split");
   cmd->add_option("--max-per-class", s.data.max_per_class,
-                  "before splitting, keep at most this many faces per class of the first head (study D: 5000)");
+                  "before splitting, keep at most this many faces per class of the first head (study D: 5000)")
+      ->check(number_in(1, kMaxInt));
   cmd->add_option("--balance", s.data.balance, "training split: undersample:<head>:<class>:<keep>, smallest:<head>, "
                                                "weighted:<head> or none")
       ->capture_default_str();
-  cmd->add_option("--limit", s.data.limit, "train on only this many faces (seeded sample; quick checks)");
+  cmd->add_option("--limit", s.data.limit, "train on only this many faces (seeded sample; quick checks)")
+      ->check(number_in(1, kMaxInt));
   cmd->add_option("--adience-images", s.data.adience_images, "Adience: root holding aligned/ (default: --data)");
-  cmd->add_option("--size", s.data.size, "input side in pixels (64, 128, 200, ...)")->capture_default_str();
+  cmd->add_option("--size", s.data.size, "input side in pixels (64, 128, 200, ...)")->capture_default_str()
+      ->check(number_in(8, kMaxSide));
   cmd->add_flag("--gray", a->gray, "grayscale input (default colour)");
-  cmd->add_option("--resize", s.data.resize, "resize faces to this side before cropping --size (with --random-crop)");
+  cmd->add_option("--resize", s.data.resize, "resize faces to this side before cropping --size (with --random-crop)")
+      ->check(number_in(8, kMaxSide));
   cmd->add_flag("--random-crop", s.data.random_crop, "training: random crops of --size from the --resize image");
   cmd->add_flag("--flip", s.data.flip, "training: random horizontal flips");
   cmd->add_flag("--equalize", s.data.equalize, "histogram equalization (study E)");
@@ -185,40 +228,59 @@ void add_train_commands(CLI::App& app) {
   cmd->add_option("--scale", s.data.scale, "pixel scaling: unit (x/255), minmax (per image) or raw")
       ->capture_default_str();
   cmd->add_flag("--no-normalize", a->no_normalize, "skip the per-channel mean/std normalization");
-  cmd->add_option("--workers", s.data.workers, "loader threads")->capture_default_str();
+  cmd->add_option("--workers", s.data.workers, "loader threads")->capture_default_str()
+      ->check(facet::cli::threads_range(0));
   // optimisation
-  cmd->add_option("--epochs", s.run.epochs, "epochs")->capture_default_str();
-  cmd->add_option("--batch", s.run.batch, "batch size")->capture_default_str();
+  cmd->add_option("--epochs", s.run.epochs, "epochs")->capture_default_str()
+      ->check(number_in(1, 1e6));
+  cmd->add_option("--batch", s.run.batch, "batch size")->capture_default_str()
+      ->check(number_in(1, 65536));
   cmd->add_option("--optimizer", s.optim.optimizer, "sgd, adam or adamw")->capture_default_str();
-  cmd->add_option("--lr", s.optim.lr, "learning rate")->capture_default_str();
-  cmd->add_option("--momentum", s.optim.momentum, "sgd momentum")->capture_default_str();
+  cmd->add_option("--lr", s.optim.lr, "learning rate")->capture_default_str()
+      ->check(number_in(0, kInf, true, true));
+  cmd->add_option("--momentum", s.optim.momentum, "sgd momentum")->capture_default_str()
+      ->check(number_in(0, 1, false, true));
   cmd->add_flag("--nesterov", s.optim.nesterov, "sgd: Nesterov momentum");
-  cmd->add_option("--weight-decay", s.optim.weight_decay, "L2 (sgd, adam) or decoupled decay (adamw; default 0.01)");
+  cmd->add_option("--weight-decay", s.optim.weight_decay, "L2 (sgd, adam) or decoupled decay (adamw; default 0.01)")
+      ->check(number_in(0, kInf, false, true));
   cmd->add_option("--schedule", s.optim.schedule, "learning rate per epoch: constant, step or cosine")
       ->capture_default_str();
-  cmd->add_option("--step-size", s.optim.step_size, "step schedule: epochs between decays")->capture_default_str();
-  cmd->add_option("--gamma", s.optim.gamma, "step schedule: decay factor")->capture_default_str();
-  cmd->add_option("--min-lr", s.optim.min_lr, "cosine schedule: final learning rate")->capture_default_str();
-  cmd->add_option("--warmup", s.optim.warmup, "epochs of linear learning-rate warmup");
-  cmd->add_option("--max-norm", s.optim.max_norm, "max-norm constraint on weight rows after each step (study E: 3-4)");
-  cmd->add_option("--clip", s.optim.clip, "clip the global gradient norm to this value");
-  cmd->add_option("--label-smoothing", s.optim.label_smoothing, "cross-entropy label smoothing (e.g. 0.1)");
+  cmd->add_option("--step-size", s.optim.step_size, "step schedule: epochs between decays")->capture_default_str()
+      ->check(number_in(1, 1e6));
+  cmd->add_option("--gamma", s.optim.gamma, "step schedule: decay factor")->capture_default_str()
+      ->check(number_in(0, 1, true, false));
+  cmd->add_option("--min-lr", s.optim.min_lr, "cosine schedule: final learning rate")->capture_default_str()
+      ->check(number_in(0, kInf, false, true));
+  cmd->add_option("--warmup", s.optim.warmup, "epochs of linear learning-rate warmup")
+      ->check(number_in(0, 1e6));
+  cmd->add_option("--max-norm", s.optim.max_norm, "max-norm constraint on weight rows after each step (study E: 3-4)")
+      ->check(number_in(0, kInf, false, true));
+  cmd->add_option("--clip", s.optim.clip, "clip the global gradient norm to this value")
+      ->check(number_in(0, kInf, false, true));
+  cmd->add_option("--label-smoothing", s.optim.label_smoothing, "cross-entropy label smoothing (e.g. 0.1)")
+      ->check(number_in(0, 1, false, true));
   // run
-  cmd->add_option("--patience", s.run.patience, "early stopping: epochs without a better validation score (0: off)");
+  cmd->add_option("--patience", s.run.patience, "early stopping: epochs without a better validation score (0: off)")
+      ->check(number_in(0, 1e6));
   cmd->add_option("--checkpoint-every", s.run.checkpoint_every,
-                  "also write a resumable last.ckpt every N optimizer steps, mid-epoch (0: after each epoch only)");
+                  "also write a resumable last.ckpt every N optimizer steps, mid-epoch (0: after each epoch only)")
+      ->check(number_in(0, 1e12));
   cmd->add_option("--best-metric", s.run.best_metric, "what picks the best epoch: mean (validation accuracy over "
                                                       "heads), loss, or a head name")
       ->capture_default_str();
   cmd->add_flag("--tta", s.run.tta, "evaluate with test-time horizontal flip (mean of both outputs)");
   cmd->add_option("--seed", s.run.seed, "seed of everything (init, split, order, augmentation, dropout)")
-      ->capture_default_str();
-  cmd->add_option("--threads", s.run.threads, "kernel threads (default: OpenMP's, i.e. all cores)");
+      ->capture_default_str()
+      ->check(number_in(0, kMaxSeed));
+  cmd->add_option("--threads", s.run.threads, "kernel threads (default: OpenMP's, i.e. all cores)")
+      ->check(facet::cli::threads_range(1));
   cmd->add_option("--device", s.run.device, "cpu or cuda: where the model trains")->capture_default_str();
   cmd->add_option("--out", s.run.out, "run directory (e.g. runs/basecnn64)");
+  facet::cli::add_max_pixels(cmd);
   cmd->add_flag("--no-test", a->no_test, "do not score the best checkpoint on the test split at the end");
   cmd->add_option("--resume", a->resume, "continue the run in this directory from its last.ckpt (other flags: only "
-                                         "--epochs, --threads, --workers, --patience, --device, --checkpoint-every may change)");
+                                         "--epochs, --threads, --workers, --patience, --device, --checkpoint-every, --max-pixels may change; "
+                                         "others are refused)");
 
   cmd->callback([a, cmd] {
     std::string argv = "facet train";
@@ -230,6 +292,7 @@ void add_train_commands(CLI::App& app) {
     TrainSpec spec = a->spec;
     const bool resume = !a->resume.empty();
     if (resume) {
+      refuse_unhonoured_on_resume(cmd);
       spec = facet::read_run_spec(a->resume);
       spec.run.out = a->resume;
       if (cmd->count("--epochs")) spec.run.epochs = a->spec.run.epochs;

@@ -11,6 +11,7 @@
 #include "apps/cmd_predict.h"
 #include "apps/cmd_repro.h"
 #include "apps/cmd_train.h"
+#include "data/image_io.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"facet: face-attribute CNNs (age, gender, race) trained on facet's own kernels"};
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   add_data_commands(app);
   add_bench_commands(app);
   try {
+    facet::data::max_pixels();  // reads FACET_MAX_PIXELS now: a malformed value fails here, not in a loader thread
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

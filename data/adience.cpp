@@ -87,6 +87,9 @@ AdienceAge parse_adience_age(const std::string& text, AdienceAgePolicy policy) {
 
 ReadResult read_adience(const std::string& dir, const AdienceOptions& options) {
   std::error_code ec;
+  if (!fs::exists(dir, ec))
+    throw std::runtime_error("Adience: '" + dir + "' does not exist (pass the folder holding fold_0_data.txt ... "
+                             "fold_4_data.txt, e.g. --data ../shared/data/adience)");
   if (!fs::is_directory(dir, ec))
     throw std::runtime_error("Adience: '" + dir + "' is not a directory (pass the folder holding fold_0_data.txt ... "
                              "fold_4_data.txt, e.g. --data ../shared/data/adience)");

@@ -4,8 +4,12 @@
 #include "io/atomic_file.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <new>
+#include <stdexcept>
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
@@ -77,21 +81,58 @@ std::string check_png(const uint8_t* b, size_t n) {
   return "truncated PNG: no IEND chunk in its " + std::to_string(n) + " bytes";
 }
 
+// FACET_MAX_PIXELS, else the default; a malformed value is an error rather than a silent default.
+int64_t initial_max_pixels() {
+  const char* env = std::getenv("FACET_MAX_PIXELS");
+  if (!env || !*env) return kDefaultMaxPixels;
+  char* end = nullptr;
+  const long long v = std::strtoll(env, &end, 10);
+  if (*end || v <= 0)
+    throw std::invalid_argument(std::string("FACET_MAX_PIXELS='") + env +
+                                "': expected a positive whole number of pixels (default " +
+                                std::to_string(kDefaultMaxPixels) + ")");
+  return v;
+}
+
+std::atomic<int64_t>& max_pixels_setting() {  // read by loader threads, so atomic
+  static std::atomic<int64_t> value{initial_max_pixels()};
+  return value;
+}
+
+// The header's dimensions against max_pixels(); "" when within it.
+std::string check_dimensions(const uint8_t* bytes, size_t n) {
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(bytes, int(n), &w, &h, &comp))
+    return std::string("not a decodable image (") + stbi_failure_reason() + ")";
+  const int64_t pixels = int64_t(w) * int64_t(h), limit = max_pixels();
+  if (pixels <= limit) return "";
+  return "header claims " + std::to_string(w) + "x" + std::to_string(h) + " = " + std::to_string(pixels) +
+         " pixels, over the limit of " + std::to_string(limit) +
+         " (a decompression bomb or a huge photo: refused before decoding; raise it with --max-pixels or "
+         "FACET_MAX_PIXELS)";
+}
+
 uint8_t luma(int r, int g, int b) {  // BT.601, rounded
   return uint8_t((299 * r + 587 * g + 114 * b + 500) / 1000);
 }
 
 }  // namespace
 
+int64_t max_pixels() { return max_pixels_setting().load(std::memory_order_relaxed); }
+
+void set_max_pixels(int64_t pixels) {
+  if (pixels <= 0) throw std::invalid_argument("max pixels " + std::to_string(pixels) + ": must be positive");
+  max_pixels_setting().store(pixels, std::memory_order_relaxed);
+}
+
 std::string check_image_bytes(const uint8_t* bytes, size_t n) {
   if (n == 0) return "empty file (0 bytes)";
-  if (n >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) return check_jpeg(bytes, n);
+  if (n > size_t(INT32_MAX)) return "file of " + std::to_string(n) + " bytes: over stb_image's 2 GiB input limit";
   static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-  if (n >= 8 && std::equal(png_sig, png_sig + 8, bytes)) return check_png(bytes, n);
-  int w = 0, h = 0, comp = 0;
-  if (!stbi_info_from_memory(bytes, int(n), &w, &h, &comp))
-    return std::string("not a decodable image (") + stbi_failure_reason() + ")";
-  return "";
+  std::string flaw;
+  if (n >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) flaw = check_jpeg(bytes, n);
+  else if (n >= 8 && std::equal(png_sig, png_sig + 8, bytes)) flaw = check_png(bytes, n);
+  return flaw.empty() ? check_dimensions(bytes, n) : flaw;
 }
 
 bool decode_image(const uint8_t* bytes, size_t n, int channels, Image& out, std::string& error,
@@ -105,7 +146,7 @@ bool decode_image(const uint8_t* bytes, size_t n, int channels, Image& out, std:
     error = name + ": " + flaw;
     return false;
   }
-  int w = 0, h = 0, comp = 0;
+  int w = 0, h = 0, comp = 0;  // check_image_bytes read the header: within max_pixels()
   if (!stbi_info_from_memory(bytes, int(n), &w, &h, &comp)) {
     error = name + ": " + stbi_failure_reason();
     return false;
@@ -124,7 +165,13 @@ bool decode_image(const uint8_t* bytes, size_t n, int channels, Image& out, std:
     error = name + ": cannot decode (" + std::string(stbi_failure_reason()) + ")";
     return false;
   }
-  out = Image(w, h, channels);
+  try {
+    out = Image(w, h, channels);
+  } catch (const std::bad_alloc&) {  // under a memory limit: name the file rather than end in a bare bad_alloc
+    stbi_image_free(px);
+    error = name + ": out of memory for its " + std::to_string(w) + "x" + std::to_string(h) + " pixels";
+    return false;
+  }
   const size_t count = size_t(w) * h;
   for (size_t i = 0; i < count; ++i) {
     const stbi_uc* p = px + i * req;

@@ -26,8 +26,19 @@ struct Image {
 // Whole file into memory. False (with a reason) when it cannot be opened or read.
 bool read_file_bytes(const std::string& path, std::vector<uint8_t>& bytes, std::string& error);
 
+// The largest image (width x height, read from its header before decoding) facet decodes. A 600-byte JPEG can
+// claim 26000x26000 pixels; decoding it costs stb_image 4 bytes/pixel (2.7 GB) plus our 3-byte copy, so a
+// decompression bomb must be refused from its header. Default 64 Mpx (2^26 = 8192x8192): above every common
+// camera (a 61 Mpx full-frame sensor is 9504x6336) and 1,600x a 200x200 UTKFace face, while one decode stays
+// under 0.5 GB (256 MiB RGBA + 192 MiB RGB) even with a loader worker per core. Set by FACET_MAX_PIXELS (read
+// once, at first use) or set_max_pixels (the --max-pixels flag of train, eval, predict and data).
+constexpr int64_t kDefaultMaxPixels = int64_t(1) << 26;
+int64_t max_pixels();
+void set_max_pixels(int64_t pixels);  // > 0
+
 // Cheap structural check without decoding: empty file, unknown format, a JPEG without its end-of-image marker
-// (truncated: stb_image would silently decode the missing part as grey), a PNG without its IEND chunk.
+// (truncated: stb_image would silently decode the missing part as grey), a PNG without its IEND chunk, and
+// a header claiming more than max_pixels() pixels.
 // Returns "" when the bytes look like a complete image, else the reason.
 std::string check_image_bytes(const uint8_t* bytes, size_t n);
 

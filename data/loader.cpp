@@ -293,7 +293,10 @@ Normalization compute_normalization(const Dataset& ds, TransformConfig config, s
   for (int ch = 0; ch < c; ++ch) {
     const double mean = sum[size_t(ch)] / count;
     norm.mean.push_back(float(mean));
-    norm.std.push_back(float(std::sqrt(std::max(0.0, sq[size_t(ch)] / count - mean * mean))));
+    const double sd = std::sqrt(std::max(0.0, sq[size_t(ch)] / count - mean * mean));
+    // A channel constant over the training split carries nothing: divide by 1, not by ~0 (which would blow a
+    // different value at test time up by 1e8, and which a checkpoint's validation refuses).
+    norm.std.push_back(sd < 1e-6 ? 1.0f : float(sd));
   }
   return norm;
 }

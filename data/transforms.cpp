@@ -189,8 +189,32 @@ void normalize(float* chw, int c, int hw, const std::vector<float>& mean, const 
   }
 }
 
+namespace {
+
+// A saved normalization divides by std: 0 makes every input 0/0 or +-1e8 (normalize floors at 1e-8), a
+// negative std mirrors the inputs and NaN poisons every score, so such a checkpoint is refused, not scored.
+template <class Fail>
+void check_normalization(const Normalization& norm, int channels, Fail fail) {
+  if (norm.std.size() != (norm.mean.empty() ? 0 : norm.std.size() == 1 ? 1 : size_t(channels)))
+    fail(std::to_string(norm.std.size()) + " normalization stds for " + std::to_string(norm.mean.size()) +
+         " means and " + std::to_string(channels) + " channels (give one per channel, or one for all)");
+  for (size_t c = 0; c < norm.mean.size(); ++c)
+    if (!std::isfinite(norm.mean[c]))
+      fail("normalization.mean[" + std::to_string(c) + "] is " + std::to_string(norm.mean[c]) + " (must be finite)");
+  for (size_t c = 0; c < norm.std.size(); ++c)
+    if (!std::isfinite(norm.std[c]) || !(norm.std[c] > 0))
+      fail("normalization.std[" + std::to_string(c) + "] is " + std::to_string(norm.std[c]) +
+           " (must be finite and > 0: the inputs are divided by it)");
+}
+
+}  // namespace
+
 void TransformConfig::validate() const {
   auto fail = [](const std::string& m) { throw std::invalid_argument("transform: " + m); };
+  if (width > kMaxSide || height > kMaxSide || prepared_w() > kMaxSide || prepared_h() > kMaxSide)
+    fail("input size " + std::to_string(width) + "x" + std::to_string(height) + " (resize " +
+         std::to_string(prepared_w()) + "x" + std::to_string(prepared_h()) + ") is over facet's limit of " +
+         std::to_string(kMaxSide) + " pixels a side");
   if (width <= 0 || height <= 0) fail("input size " + std::to_string(width) + "x" + std::to_string(height) + " must be positive");
   if (channels != 1 && channels != 3) fail("channels " + std::to_string(channels) + ": use 1 (gray) or 3 (colour)");
   if (prepared_w() < width || prepared_h() < height)
@@ -199,6 +223,7 @@ void TransformConfig::validate() const {
   if (ycbcr && channels != 3) fail("YCbCr needs 3 channels");
   if (!norm.mean.empty() && norm.mean.size() != 1 && norm.mean.size() != size_t(channels))
     fail(std::to_string(norm.mean.size()) + " normalization means for " + std::to_string(channels) + " channels");
+  check_normalization(norm, channels, fail);
 }
 
 nlohmann::json TransformConfig::to_json() const {

@@ -60,6 +60,10 @@ struct Normalization {
   }
 };
 
+// The largest input or resize side a transform accepts (the CLI's --size/--resize bound, and a checkpoint's):
+// 4096x4096x3 floats are 192 MiB per image before any layer, so larger sides are a corrupt file, not a model.
+constexpr int kMaxSide = 4096;
+
 struct TransformConfig {
   int width = 64, height = 64;     // network input
   int channels = 3;                // 1 gray, 3 colour

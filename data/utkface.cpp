@@ -28,6 +28,10 @@ std::string lower(std::string s) {
 
 // Parses one label field into `out` (left -1 on any flaw, which is appended to `flaws`).
 void parse_field(const std::string& text, const char* what, int max_value, int& out, std::vector<std::string>& flaws) {
+  if (text.size() > 1 && text[0] == '-' && all_digits(text.substr(1))) {  // a number, but below 0
+    flaws.push_back(std::string(what) + " " + text + " out of range 0-" + std::to_string(max_value));
+    return;
+  }
   if (!all_digits(text)) {
     flaws.push_back(std::string(what) + " '" + text + "' is not a number");
     return;
@@ -93,6 +97,9 @@ UtkName parse_utkface_name(const std::string& raw) {
 
 ReadResult read_utkface(const std::string& dir, const UtkfaceOptions& options) {
   std::error_code ec;
+  if (!fs::exists(dir, ec))
+    throw std::runtime_error("UTKFace: '" + dir + "' does not exist (pass the folder of *.jpg.chip.jpg files, "
+                             "e.g. --data ../shared/data/utkface, or set FACET_DATA)");
   if (!fs::is_directory(dir, ec))
     throw std::runtime_error("UTKFace: '" + dir + "' is not a directory (pass the folder of *.jpg.chip.jpg files, "
                              "e.g. --data ../shared/data/utkface, or set FACET_DATA)");

@@ -21,6 +21,7 @@ std::vector<Head> config_heads(const nlohmann::json& c, const std::vector<Head>&
 }
 
 std::unique_ptr<Model> make_model(const nlohmann::json& config, uint64_t seed) {
+  validate_model_config(config);  // sizes, widths and parameter count before any allocation
   std::string kind = config.value("kind", std::string());
   if (kind == "basecnn") return std::make_unique<BaseCNN>(config, seed);
   if (kind == "fcn2hot") return std::make_unique<FCN2Hot>(config, seed);

@@ -284,6 +284,16 @@ LoadedModel load_model_checkpoint(const std::string& path) {
     throw std::runtime_error("checkpoint '" + path + "' does not fit the " + m.model->kind() +
                              " model its metadata describes: " + e.what());
   }
+  // A NaN or inf weight (a run that diverged without NaN loss) scores every face the same: refuse, don't score.
+  for (const auto& t : targets) {
+    const std::vector<float> v = t.tensor.to_vector();
+    const auto bad = std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); });
+    if (bad != v.end())
+      throw std::runtime_error("checkpoint '" + path + "': tensor '" + t.name + "' holds a non-finite value (" +
+                               std::to_string(*bad) + " at element " + std::to_string(bad - v.begin()) + " of " +
+                               std::to_string(v.size()) + "): the run diverged; use an earlier checkpoint or "
+                               "retrain with a lower --lr");
+  }
   m.model->set_training(false);
   return m;
 }

@@ -218,6 +218,15 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
     out << title << " (" << data.test.size() << " faces):\n" << m.to_text();
     write_evaluation(m, dir + "/test", title);
     summary["test"] = m.to_json();
+  } else if (!r.interrupted && spec.run.test && data.test.empty()) {
+    const std::string why = "test scoring skipped: the split left 0 test faces (" +
+                            (spec.data.split_file.empty() ? "--test " + std::to_string(spec.data.test) +
+                                                                " of " + std::to_string(data.train.size() +
+                                                                                        data.val.size()) + " faces"
+                                                          : "split file " + spec.data.split_file) +
+                            "; raise --test, or pass --no-test to say you mean it)";
+    out << why << "\n";
+    summary["test_skipped"] = why;
   }
   summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   write_json(dir + "/summary.json", summary);

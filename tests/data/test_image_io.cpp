@@ -2,11 +2,13 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
 #include "data/hash.h"
 #include "data/image_io.h"
+#include "tests/common/bomb_images.h"
 #include "tests/data/helpers.h"
 
 using namespace facet::data;
@@ -221,4 +223,41 @@ TEST_CASE("decode_image refuses a header with a zero dimension (fuzz regression)
     CHECK(error.find("1x0") != std::string::npos);
     CHECK(img.empty());
   }
+}
+
+TEST_CASE("decompression bombs: a header claiming more than max_pixels() is refused before decoding, file named",
+          "[data][image][bomb]") {
+  TempDir dir;
+  // A 26000x26000 JPEG (the issue's 632-byte bomb): stb_image would allocate 2.7 GB to decode it.
+  const auto jpeg = facet::test::jpeg_bomb(dir.file("scratch.jpg"), 26000, 26000);
+  const auto png = facet::test::png_bomb(dir.file("scratch.png"), 16000, 16000);
+  CHECK(jpeg.size() < 2000);
+  REQUIRE(max_pixels() == kDefaultMaxPixels);  // FACET_MAX_PIXELS is not set for the tests
+  const std::string why = check_image_bytes(jpeg.data(), jpeg.size());
+  REQUIRE(why.find("26000x26000") != std::string::npos);  // the old check passed it, and decoding took GBs
+  CHECK(why.find("over the limit of " + std::to_string(kDefaultMaxPixels)) != std::string::npos);
+  CHECK(why.find("--max-pixels") != std::string::npos);
+  CHECK(check_image_bytes(png.data(), png.size()).find("16000x16000") != std::string::npos);
+
+  Image img;
+  std::string error;
+  CHECK_FALSE(decode_image(jpeg.data(), jpeg.size(), 3, img, error, "bomb.jpg"));
+  CHECK(error.find("bomb.jpg") == 0);
+  CHECK(error.find("over the limit") != std::string::npos);
+  facet::test::write_bytes(dir.file("bomb.png"), png);
+  CHECK_FALSE(load_image(dir.file("bomb.png"), 3, img, error));
+  CHECK(error.find(dir.file("bomb.png")) == 0);
+  CHECK(img.empty());
+
+  // The limit is a setting: at 64 pixels an 8x8 image passes and a 16x16 one does not; the default comes back.
+  facet::test::write_jpeg_file(dir.file("small.jpg"), 16, 16, 3, 1);
+  const Image tiny(8, 8, 3, 7);
+  write_png(dir.file("tiny.png"), tiny);
+  set_max_pixels(64);
+  CHECK(load_image(dir.file("tiny.png"), 3, img, error));
+  CHECK_FALSE(load_image(dir.file("small.jpg"), 3, img, error));
+  CHECK(error.find("16x16 = 256 pixels, over the limit of 64") != std::string::npos);
+  set_max_pixels(kDefaultMaxPixels);
+  CHECK(load_image(dir.file("small.jpg"), 3, img, error));
+  CHECK_THROWS_WITH(set_max_pixels(0), Catch::Contains("must be positive"));
 }

@@ -73,6 +73,10 @@ TEST_CASE("out-of-range and non-numeric fields become unknown, not wrong", "[dat
   const UtkName x = parse_utkface_name("3a_1_0_20170116174525125.jpg.chip.jpg");
   CHECK(x.age == -1);
   CHECK(has_flaw(x, "age '3a' is not a number"));
+  const UtkName neg = parse_utkface_name("-5_1_0_20170116174525125.jpg.chip.jpg");  // a number, below the range
+  CHECK(neg.age == -1);
+  CHECK(has_flaw(neg, "age -5 out of range 0-116"));
+  CHECK(neg.usable());
   const UtkName none = parse_utkface_name("holiday.jpg");
   CHECK_FALSE(none.usable());
   const UtkName text = parse_utkface_name("notes.txt");
@@ -130,7 +134,10 @@ TEST_CASE("the UTKFace reader reports every broken name and bad file and never c
   const auto j = rep.to_json();
   CHECK(j["malformed"].size() == 7);
   CHECK(rep.to_text().find("39_1_20170116174525125.jpg.chip.jpg: missing field: race (kept") != std::string::npos);
-  CHECK_THROWS_WITH(read_utkface(dir.file("nope")), Catch::Contains("is not a directory"));
+  // a missing folder is said to be missing; an existing file, not to be a folder
+  CHECK_THROWS_WITH(read_utkface(dir.file("nope")), Catch::Contains("does not exist") && Catch::Contains("nope"));
+  facet::test::write_text(dir.file("plain.txt"), "x");
+  CHECK_THROWS_WITH(read_utkface(dir.file("plain.txt")), Catch::Contains("is not a directory"));
 }
 
 TEST_CASE("byte-identical copies are grouped, conflicting groups are dropped, agreeing ones keep one copy", "[data][utkface]") {
