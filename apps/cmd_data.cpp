@@ -1,6 +1,6 @@
 // `facet data ...`: thin wrappers around data/stats.h; the logic lives (and is tested) in the library.
 #include "apps/cmd_data.h"
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,5 +1,5 @@
 #include "apps/cmd_predict.h"
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 #include <omp.h>
 

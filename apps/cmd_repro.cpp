@@ -3,7 +3,7 @@
 // Every row is read back from its run directory, so the table only ever shows measured numbers; a configuration
 // without a finished run is listed as "not run".
 #include "apps/cmd_repro.h"
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 #include <chrono>
 #include <cmath>

@@ -1,7 +1,7 @@
 // stb_image / stb_image_write live here: this is the one translation unit that defines their implementations.
 #include "data/image_io.h"
 
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 #include <algorithm>
 #include <atomic>

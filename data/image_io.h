@@ -47,7 +47,7 @@ bool decode_image(const uint8_t* bytes, size_t n, int channels, Image& out, std:
                   const std::string& name = "image");
 bool load_image(const std::string& path, int channels, Image& out, std::string& error);
 
-// Writes 8-bit interleaved pixels, channels 1, 3 or 4, atomically (io/atomic_file.h: the file is its old content
+// Writes 8-bit interleaved pixels, channels 1, 3 or 4, atomically (data/io/atomic_file.h: the file is its old content
 // or the whole new image). Throws std::runtime_error naming the file on failure (directory missing, disk full).
 void write_png(const std::string& path, const uint8_t* pixels, int w, int h, int channels = 3);
 void write_png(const std::string& path, const Image& image);

@@ -1,5 +1,5 @@
 #include "data/split.h"
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 #include <algorithm>
 #include <cstdio>

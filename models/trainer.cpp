@@ -1,5 +1,5 @@
 #include "models/trainer.h"
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 #include "models/trainer_run.h"
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 #include <omp.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 // Checkpoint writer and validating reader (format: docs/checkpoint-format.md).
 #include "tensor/checkpoint.h"
 
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 #include "models/trainer.h"
 #include "models/trainer_run.h"
 #include "tensor/checkpoint.h"

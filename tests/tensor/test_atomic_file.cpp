@@ -1,4 +1,4 @@
-// io/atomic_file.h: a failing write names the file and leaves its previous content; stale temporary files of
+// data/io/atomic_file.h: a failing write names the file and leaves its previous content; stale temporary files of
 // dead writers are removed.
 #include <catch2/catch.hpp>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "io/atomic_file.h"
+#include "data/io/atomic_file.h"
 
 namespace fs = std::filesystem;
 
