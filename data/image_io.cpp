@@ -42,6 +42,23 @@ bool read_file_bytes(const std::string& path, std::vector<uint8_t>& bytes, std::
 
 namespace {
 
+// A DHT segment (b[0..len) after its length field) holds tables of: class/id byte, 16 code counts, then as many
+// symbols as the counts add up to. JPEG allows at most 256 codes per table; Debian's stb_image does not check
+// it and writes past its 257-entry size table (found by tests/fuzz/fuzz_image under UBSan).
+std::string check_jpeg_huffman(const uint8_t* b, size_t len, size_t at) {
+  size_t pos = 0;
+  while (pos < len) {
+    if (pos + 17 > len) return "corrupt JPEG: truncated Huffman table at byte " + std::to_string(at + pos);
+    size_t codes = 0;
+    for (int i = 1; i <= 16; ++i) codes += b[pos + i];
+    if (codes > 256)
+      return "corrupt JPEG: Huffman table at byte " + std::to_string(at + pos) + " declares " +
+             std::to_string(codes) + " codes (at most 256)";
+    pos += 17 + codes;
+  }
+  return pos == len ? "" : "corrupt JPEG: Huffman table overruns its segment at byte " + std::to_string(at);
+}
+
 // Walks the JPEG marker segments from SOI to EOI. Entropy-coded data after SOS cannot contain 0xFF followed by
 // anything but 0x00 (stuffing), 0xFF (fill) or RST0-7, so the first other marker ends the scan.
 std::string check_jpeg(const uint8_t* b, size_t n) {
@@ -55,6 +72,11 @@ std::string check_jpeg(const uint8_t* b, size_t n) {
     if (pos + 3 >= n) break;
     const size_t len = (size_t(b[pos + 2]) << 8) | b[pos + 3];
     if (len < 2) return "corrupt JPEG: segment length " + std::to_string(len) + " at byte " + std::to_string(pos);
+    if (m == 0xC4) {  // DHT: checked here, since stb_image would trust its counts
+      if (pos + 2 + len > n) break;
+      const std::string flaw = check_jpeg_huffman(b + pos + 4, len - 2, pos + 4);
+      if (!flaw.empty()) return flaw;
+    }
     pos += 2 + len;
     if (m == 0xDA) {  // start of scan: skip the entropy-coded data
       while (pos + 1 < n) {

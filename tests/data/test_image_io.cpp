@@ -225,6 +225,27 @@ TEST_CASE("decode_image refuses a header with a zero dimension (fuzz regression)
   }
 }
 
+// Regression (tests/fuzz/fuzz_image under UBSan, docs/reliability.md): a JPEG whose Huffman table declares more
+// than 256 codes made stb_image write past its 257-entry size table. Now refused before stb sees it.
+TEST_CASE("decode_image refuses a JPEG Huffman table of more than 256 codes (fuzz regression)",
+          "[data][image][fuzz]") {
+  TempDir dir;
+  facet::test::write_jpeg_file(dir.file("ok.jpg"), 16, 16, 3, 1);
+  std::vector<uint8_t> bytes = facet::test::file_bytes(dir.file("ok.jpg"));
+  Image img;
+  std::string error;
+  REQUIRE(decode_image(bytes.data(), bytes.size(), 3, img, error, "ok.jpg"));
+  size_t dht = 0;
+  for (size_t i = 2; i + 1 < bytes.size() && !dht; ++i)
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xC4) dht = i;
+  REQUIRE(dht > 0);
+  bytes[dht + 5 + 15] = 255;  // the 16-bit-code count of the first table: now over 256 codes in all
+  CHECK_FALSE(decode_image(bytes.data(), bytes.size(), 3, img, error, "dht.jpg"));
+  CHECK(error.find("dht.jpg") == 0);
+  CHECK(error.find("Huffman table at byte " + std::to_string(dht + 4)) != std::string::npos);
+  CHECK(error.find("(at most 256)") != std::string::npos);
+}
+
 TEST_CASE("decompression bombs: a header claiming more than max_pixels() is refused before decoding, file named",
           "[data][image][bomb]") {
   TempDir dir;
