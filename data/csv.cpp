@@ -59,7 +59,9 @@ std::string parse_pixels(const std::string& text, std::vector<uint8_t>& out) {
     if (!std::isdigit(static_cast<unsigned char>(*p)))
       return "pixel " + std::to_string(out.size()) + " is not a number";
     int v = 0, digits = 0;
-    while (std::isdigit(static_cast<unsigned char>(*p))) v = v * 10 + (*p++ - '0'), ++digits;
+    // Stop accumulating past 3 digits (the value is refused anyway): a long digit run must not overflow v.
+    for (; std::isdigit(static_cast<unsigned char>(*p)); ++p, ++digits)
+      if (digits < 4) v = v * 10 + (*p - '0');
     if (digits > 3 || v > 255) return "pixel " + std::to_string(out.size()) + " is above 255";
     out.push_back(uint8_t(v));
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -57,6 +58,28 @@ std::string check_jpeg_huffman(const uint8_t* b, size_t len, size_t at) {
     pos += 17 + codes;
   }
   return pos == len ? "" : "corrupt JPEG: Huffman table overruns its segment at byte " + std::to_string(at);
+}
+
+// Binary PNM (P5, P6): width, height and maxval as decimal text, with whitespace and '#' comments between.
+// Debian's stb_image accumulates each number in an int without a bound (signed overflow, found by
+// tests/fuzz/fuzz_image under UBSan), so a number of more than 8 digits is refused before stb reads it.
+std::string check_pnm(const uint8_t* b, size_t n) {
+  size_t pos = 2;
+  for (int field = 0; field < 3; ++field) {
+    while (pos < n && (std::isspace(b[pos]) || b[pos] == '#')) {
+      if (b[pos] == '#')
+        while (pos < n && b[pos] != '\n' && b[pos] != '\r') ++pos;
+      else
+        ++pos;
+    }
+    size_t digits = 0;
+    for (; pos < n && std::isdigit(b[pos]); ++pos) ++digits;
+    if (digits > 8)
+      return "corrupt PNM: header number " + std::to_string(field + 1) + " has " + std::to_string(digits) +
+             " digits (at most 8)";
+    if (digits == 0) return "";  // not a number: stb_image refuses the header itself
+  }
+  return "";
 }
 
 // Walks the JPEG marker segments from SOI to EOI. Entropy-coded data after SOS cannot contain 0xFF followed by
@@ -154,6 +177,7 @@ std::string check_image_bytes(const uint8_t* bytes, size_t n) {
   std::string flaw;
   if (n >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) flaw = check_jpeg(bytes, n);
   else if (n >= 8 && std::equal(png_sig, png_sig + 8, bytes)) flaw = check_png(bytes, n);
+  else if (n >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6')) flaw = check_pnm(bytes, n);
   return flaw.empty() ? check_dimensions(bytes, n) : flaw;
 }
 

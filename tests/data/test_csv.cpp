@@ -67,3 +67,16 @@ TEST_CASE("UTKFace CSV: a missing column or file is an error naming it", "[data]
   CHECK_THROWS_WITH(read_utkface_csv(dir.file("x.csv")), Catch::Contains("no column 'ethnicity'"));
   CHECK_THROWS_WITH(read_utkface_csv(dir.file("none.csv")), Catch::Contains("cannot open"));
 }
+
+// Regression (tests/fuzz/fuzz_csv under UBSan, docs/reliability.md): a pixel written as a long run of digits
+// overflowed the int it was read into (undefined behaviour) before it was refused.
+TEST_CASE("UTKFace CSV: a pixel of many digits is refused without overflow (fuzz regression)",
+          "[data][csv][fuzz]") {
+  TempDir dir;
+  facet::test::write_text(dir.file("long.csv"), "age,ethnicity,gender,img_name,pixels\n"
+                                                "26,2,1,long.jpg,1 2 2016121914999 4\n");
+  const ReadResult r = read_utkface_csv(dir.file("long.csv"));
+  CHECK(r.data.size() == 0);
+  REQUIRE(r.report.malformed.size() == 1);
+  CHECK(r.report.malformed[0].reason.find("pixel 2 is above 255") != std::string::npos);
+}

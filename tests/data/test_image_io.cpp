@@ -246,6 +246,23 @@ TEST_CASE("decode_image refuses a JPEG Huffman table of more than 256 codes (fuz
   CHECK(error.find("(at most 256)") != std::string::npos);
 }
 
+// Regression (tests/fuzz/fuzz_image under UBSan): stb_image read a PNM header's numbers into an int without a
+// bound (signed overflow). Numbers of more than 8 digits are refused first.
+TEST_CASE("decode_image refuses a PNM header number of more than 8 digits (fuzz regression)", "[data][image][fuzz]") {
+  const std::string header = "P6\n# a comment\n2222222222 1\n255\n";
+  std::vector<uint8_t> bytes(header.begin(), header.end());
+  bytes.resize(bytes.size() + 3, 0x80);
+  Image img;
+  std::string error;
+  CHECK_FALSE(decode_image(bytes.data(), bytes.size(), 3, img, error, "long.ppm"));
+  CHECK(error.find("long.ppm") == 0);
+  CHECK(error.find("header number 1 has 10 digits (at most 8)") != std::string::npos);
+  // 8 digits still reach stb_image, which refuses the size on its own terms (not as a corrupt header)
+  const std::string ok = "P6 99999999 1 255\n";
+  CHECK_FALSE(decode_image(reinterpret_cast<const uint8_t*>(ok.data()), ok.size(), 3, img, error, "w.ppm"));
+  CHECK(error.find("digits") == std::string::npos);
+}
+
 TEST_CASE("decompression bombs: a header claiming more than max_pixels() is refused before decoding, file named",
           "[data][image][bomb]") {
   TempDir dir;
