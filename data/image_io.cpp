@@ -175,7 +175,9 @@ std::string check_image_bytes(const uint8_t* bytes, size_t n) {
   if (n > size_t(INT32_MAX)) return "file of " + std::to_string(n) + " bytes: over stb_image's 2 GiB input limit";
   static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
   std::string flaw;
-  if (n >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) flaw = check_jpeg(bytes, n);
+  size_t soi = 0;  // stb_image, as JPEG allows, skips 0xFF fill bytes before SOI: so must the check
+  while (soi + 1 < n && bytes[soi] == 0xFF && bytes[soi + 1] == 0xFF) ++soi;
+  if (soi + 1 < n && bytes[soi] == 0xFF && bytes[soi + 1] == 0xD8) flaw = check_jpeg(bytes + soi, n - soi);
   else if (n >= 8 && std::equal(png_sig, png_sig + 8, bytes)) flaw = check_png(bytes, n);
   else if (n >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6')) flaw = check_pnm(bytes, n);
   return flaw.empty() ? check_dimensions(bytes, n) : flaw;
