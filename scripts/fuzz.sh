@@ -29,6 +29,10 @@ fuzz_image        8000   4096   1024"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p "$build/artifacts"
+# The file-reading targets write each input to a private temp directory; libFuzzer ends without running atexit
+# handlers, so those directories go under build-fuzz/tmp, emptied here, instead of piling up in /tmp.
+export TMPDIR="$build/tmp"
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
 failed=()
 while read -r target runs max_len malloc_mb; do
   if [ -n "${FACET_FUZZ_TARGETS:-}" ] && [[ " $FACET_FUZZ_TARGETS " != *" $target "* ]]; then continue; fi
