@@ -1,6 +1,7 @@
 // Shared by the libFuzzer targets: the readers under test take file paths (as facet's users give them), so each
 // input is written to a file in a private temporary directory made once per process (mkdtemp under $TMPDIR, or
-// /tmp) and removed at exit where the process exits normally (libFuzzer does not: scripts/fuzz.sh points TMPDIR into build-fuzz/tmp and empties it).
+// /tmp) and removed at a normal exit. libFuzzer skips atexit handlers, so scripts/fuzz.sh points TMPDIR into
+// build-fuzz/tmp and empties it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
