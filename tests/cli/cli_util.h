@@ -2,6 +2,7 @@
 // capture its exit code and output; a scratch directory; generated face-like images laid out like UTKFace and
 // like the Adience benchmark; a tiny animated GIF writer (stb has no GIF encoder).
 #pragma once
+#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -174,6 +175,21 @@ inline bool write_gif(const std::string& path, const std::vector<data::Image>& f
   std::ofstream file(path, std::ios::binary);
   file.write(reinterpret_cast<const char*>(out.data()), std::streamsize(out.size()));
   return bool(file);
+}
+
+// The smallest training run the CLI tests need: 16x16 faces, two convs, one epoch, one thread.
+inline const char* const kTiny =
+    " --labels intuition+gender --size 16 --conv-channels 4,8 --dense 16 --epochs 1 --batch 16 --workers 0"
+    " --threads 1";
+
+// Trains a tiny model on 60 generated faces into <dir>/run and returns the path of its best checkpoint.
+template <class Dir>
+std::string tiny_checkpoint(const Dir& dir) {
+  write_utkface_like(dir.file("utk"), 60);
+  const RunResult r = run_facet("train --data " + dir.file("utk") + " --out " + dir.file("run") + kTiny);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  return dir.file("run") + "/best.ckpt";
 }
 
 }  // namespace facet::test

@@ -20,10 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kTiny =
-    " --labels intuition+gender --size 16 --conv-channels 4,8 --dense 16 --epochs 1 --batch 16 --workers 0"
-    " --threads 1";
-
 // Writes a UTKFace-named 9000x9000 (81 Mpx, over the 64 Mpx default) JPEG bomb of under 1 KB into `dir`.
 std::string write_bomb(const std::string& dir, const std::string& name) {
   const auto bytes = jpeg_bomb(dir + "/scratch.jpg", 9000, 9000);
@@ -115,10 +111,7 @@ TEST_CASE("bombs are skipped and counted, a split without test faces says scorin
 TEST_CASE("decompression bombs: predict gives an error entry naming the file, data stats skips and counts it",
           "[cli][errors][bomb]") {
   Scratch dir("bomb");
-  write_utkface_like(dir.file("utk"), 60);
-  const RunResult t = run_facet("train --data " + dir.file("utk") + " --out " + dir.file("run") + kTiny);
-  REQUIRE(t.code == 0);
-  const std::string ckpt = dir.file("run") + "/best.ckpt";
+  const std::string ckpt = tiny_checkpoint(dir);
   fs::create_directories(dir.file("in"));
   write_utkface_like(dir.file("in"), 2);
   const std::string bomb = write_bomb(dir.file("in"), "bomb.jpg");
@@ -172,10 +165,7 @@ TEST_CASE("decompression bombs: predict gives an error entry naming the file, da
 TEST_CASE("forged checkpoints: absurd sizes, std 0 and NaN weights are refused at load, the field named",
           "[cli][errors][checkpoint]") {
   Scratch dir("forged");
-  write_utkface_like(dir.file("utk"), 60);
-  const RunResult t = run_facet("train --data " + dir.file("utk") + " --out " + dir.file("run") + kTiny);
-  REQUIRE(t.code == 0);
-  const facet::Checkpoint good = facet::load_checkpoint(dir.file("run") + "/best.ckpt");
+  const facet::Checkpoint good = facet::load_checkpoint(tiny_checkpoint(dir));
   auto forge = [&](const std::string& name, auto change) {
     facet::Checkpoint ck = good;
     change(ck);

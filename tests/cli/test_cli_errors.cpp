@@ -11,23 +11,6 @@
 using namespace facet::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-const char* kTiny =
-    " --labels intuition+gender --size 16 --conv-channels 4,8 --dense 16 --epochs 1 --batch 16 --workers 0"
-    " --threads 1";
-
-// Trains a tiny model into <dir>/run and returns the path of its best checkpoint.
-std::string tiny_checkpoint(const Scratch& dir) {
-  write_utkface_like(dir.file("utk"), 60);
-  const RunResult r = run_facet("train --data " + dir.file("utk") + " --out " + dir.file("run") + kTiny);
-  INFO(r.output);
-  REQUIRE(r.code == 0);
-  return dir.file("run") + "/best.ckpt";
-}
-
-}  // namespace
-
 TEST_CASE("missing data: train and eval say where to put UTKFace and fail", "[cli][errors]") {
   Scratch dir("nodata");
   RunResult r = run_facet("train --data " + dir.file("no/such/dir") + " --out " + dir.file("run") + kTiny);
