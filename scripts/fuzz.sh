@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/, clang, ASan+UBSan) into build-fuzz/ and runs each for a bounded
-# number of executions over its seed corpus (tests/fuzz/corpus/<target>/). Fails on any crash, sanitizer
-# report, leak, input over the allocation limit or timeout; the input that did it is left in
-# build-fuzz/artifacts/ (add it as a regression test, see docs/reliability.md).
+# number of executions over its seed corpus, written into build-fuzz/seeds/<target>/ by fuzz_make_seeds
+# (tests/fuzz/make_seeds.cpp: small valid inputs from facet's own writers and the inputs of past findings).
+# Fails on any crash, sanitizer report, leak, input over the allocation limit or timeout; the input that did
+# it is left in build-fuzz/artifacts/ (add it as a regression test and to make_seeds.cpp, see
+# docs/reliability.md).
 #
 #   FACET_FUZZ_RUNS=N        executions per target (default: each target's own, sized for ~2 min in all on 2 cores)
 #   FACET_FUZZ_SEED=S        libFuzzer's -seed (default 1: the same inputs every CI run)
@@ -29,6 +31,7 @@ fuzz_image        8000   4096   1024"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p "$build/artifacts"
+rm -rf "$build/seeds" && "$build/fuzz/fuzz_make_seeds" "$build/seeds"
 # The file-reading targets write each input to a private temp directory; libFuzzer ends without running atexit
 # handlers, so those directories go under build-fuzz/tmp, emptied here, instead of piling up in /tmp.
 export TMPDIR="$build/tmp"
@@ -36,13 +39,13 @@ rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
 failed=()
 while read -r target runs max_len malloc_mb; do
   if [ -n "${FACET_FUZZ_TARGETS:-}" ] && [[ " $FACET_FUZZ_TARGETS " != *" $target "* ]]; then continue; fi
-  work="$build/corpus/$target"  # new inputs go here; the committed seeds stay as they are
+  work="$build/corpus/$target"  # new inputs go here; the seeds stay as they are
   mkdir -p "$work"
   log="$build/artifacts/$target.log"
   start=$SECONDS
   if "$build/fuzz/$target" -runs="${FACET_FUZZ_RUNS:-$runs}" -seed="${FACET_FUZZ_SEED:-1}" -max_len="$max_len" \
        -malloc_limit_mb="$malloc_mb" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
-       -artifact_prefix="$build/artifacts/$target-" "$@" "$work" "$root/tests/fuzz/corpus/$target" >"$log" 2>&1; then
+       -artifact_prefix="$build/artifacts/$target-" "$@" "$work" "$build/seeds/$target" >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     echo "fuzz: $target ok: ${execs:-?} executions in $((SECONDS - start)) s ($(ls "$work" | wc -l) corpus inputs)"
   else

@@ -1,9 +1,12 @@
 // Writes the seed corpora for the fuzz targets into <dir>/<target>/: a few small valid inputs of each format,
-// made by facet's own writers (save_checkpoint, write_png, write_jpeg) or spelled out here, so no dataset image
-// is ever copied into the repository. Usage: fuzz_make_seeds tests/fuzz/corpus
+// made by facet's own writers (save_checkpoint, write_png, write_jpeg) or spelled out here, and the inputs of
+// past findings (docs/reliability.md), so no image file is committed at all. scripts/fuzz.sh runs it before
+// the targets. Usage: fuzz_make_seeds build-fuzz/seeds
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,29 @@ void checkpoints(const fs::path& dir) {
   facet::save_checkpoint((dir / "one_tensor.ckpt").string(), {{"w", Tensor::from_vector({7}, {1})}}, nlohmann::json::object());
 }
 
+std::vector<char> read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The inputs of the image findings (docs/reliability.md, "Findings"), rebuilt from a valid JPEG the way the
+// regression tests in tests/data/test_image_io.cpp build them.
+void image_regressions(const fs::path& dir, const fs::path& valid_jpeg) {
+  // 1. a PPM whose height is not a number (stb_image decoded it as 1x0)
+  write_text(dir / "regress_pnm_zero_height.ppm", std::string("P6\n1$1\n255\n") + "\xff\x80");
+  // 2. a Huffman table of more than 256 codes (stb_image wrote past its size table), alone and after fill bytes
+  std::vector<char> jpeg = read_bytes(valid_jpeg);
+  size_t dht = 0;
+  for (size_t i = 2; i + 1 < jpeg.size() && !dht; ++i)
+    if (uint8_t(jpeg[i]) == 0xFF && uint8_t(jpeg[i + 1]) == 0xC4) dht = i;
+  if (dht == 0 || dht + 20 >= jpeg.size()) throw std::runtime_error("fuzz_make_seeds: no DHT in " + valid_jpeg.string());
+  jpeg[dht + 5 + 15] = char(255);  // the first table's count of 16-bit codes: over 256 codes in all
+  write_text(dir / "regress_jpeg_dht_codes.jpg", std::string(jpeg.begin(), jpeg.end()));
+  write_text(dir / "regress_jpeg_fill_bytes.jpg", std::string(16, '\xff') + std::string(jpeg.begin(), jpeg.end()));
+  // 3. a PNM header number of many digits (signed overflow in stb_image)
+  write_text(dir / "regress_pnm_long_number.ppm", "P6\n2222222222 1\n255\n\x80\x80\x80");
+}
+
 void images(const fs::path& dir) {
   using facet::data::Image;
   Image rgb(4, 3, 3), gray(2, 2, 1);
@@ -37,6 +63,7 @@ void images(const fs::path& dir) {
   facet::data::write_jpeg((dir / "rgb_4x3.jpg").string(), rgb.pixels.data(), rgb.w, rgb.h, 3, 75);
   write_text(dir / "gray_2x2.pgm", std::string("P5\n2 2\n255\n") + "\x10\x20\x30\x40");
   write_text(dir / "rgb_1x1.ppm", std::string("P6\n1 1\n255\n") + "\xff\x80\x00");
+  image_regressions(dir, dir / "rgb_4x3.jpg");
 }
 
 void utkface_names(const fs::path& dir) {
@@ -65,13 +92,15 @@ void csv(const fs::path& dir) {
              "26,2,1,20170116174525125.jpg.chip.jpg,\"0 64 128 255\"\n"
              "1,0,0,20161219140623097.jpg.chip.jpg,12 13 14 15 16 17 18 19 20\r\n");
   write_text(dir / "reordered.csv", "pixels,img_name,gender,age,ethnicity\n1 2 3 4,a,1,117,x\n");
+  // finding 4: a pixel of many digits overflowed the int it was read into
+  write_text(dir / "regress_long_pixel.csv", "age,ethnicity,gender,img_name,pixels\n1,0,0,a,99999999999999999999 1 2\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus dir, e.g. tests/fuzz/corpus>\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <corpus dir, e.g. build-fuzz/seeds>\n", argv[0]);
     return 2;
   }
   const fs::path root = argv[1];
