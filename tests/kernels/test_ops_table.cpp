@@ -1,7 +1,7 @@
 // Table-driven kernel test, in the style of ggml's test-backend-ops: one row per op case (op name + shapes and
 // parameters). For every backend in backends_under_test() and every row:
-//   (a) forward vs a naive reference (tests/kernels/reference_ops.h, double accumulation) at the op's stated
-//       tolerance; rows with small_int inputs must match bit for bit (their sums are exact in float);
+//   (a) forward vs the naive backend (kernels/naive/, plain loops in double) at the op's stated tolerance;
+//       rows with small_int inputs must match bit for bit (their sums are exact in float);
 //   (b) backward vs central finite differences (tests/kernels/gradcheck.h) for every input with a gradient.
 // A failure prints the backend and the row's parameters. Tolerances, per op, are in kSpecs below.
 #include <catch2/catch.hpp>
@@ -16,7 +16,6 @@
 #include "tests/common/check.h"
 #include "tests/kernels/backend.h"
 #include "tests/kernels/gradcheck.h"
-#include "tests/kernels/reference_ops.h"
 
 namespace facet::test {
 namespace {
@@ -181,11 +180,18 @@ class GradBuffer {
 
 std::vector<float>* grad_at(const Grads& g, std::size_t i) { return i < g.size() ? g[i] : nullptr; }
 
-template <class T>
-std::vector<double> plus(const std::vector<double>& a, const std::vector<T>& b) {
-  std::vector<double> r(a);
-  for (std::size_t i = 0; i < r.size(); ++i) r[i] += double(b[i]);
-  return r;
+// Small-integer inputs make every product and sum exact: backward (input, weight, bias gradients, accumulated
+// onto small-integer starting values) must equal the naive backend's bit for bit.
+template <class BackwardOn>
+void check_exact_backward(const BackwardOn& backward_on, const KernelTable& k, std::size_t n_out,
+                          const std::vector<std::size_t>& sizes, uint64_t seed) {
+  const Vec dout = random_ints(n_out, seed + 3, -3, 3);
+  std::vector<Vec> got, want;
+  for (std::size_t i = 0; i < sizes.size(); ++i) got.push_back(random_ints(sizes[i], seed + 4 + i, -2, 2));
+  want = got;
+  backward_on(k, dout, {&got[0], &got[1], &got[2]});
+  backward_on(reference_kernels(), dout, {&want[0], &want[1], &want[2]});
+  for (std::size_t i = 0; i < sizes.size(); ++i) CHECK_ALL_CLOSE(got[i], want[i], 0.0, 0.0);
 }
 
 // ---- conv2d ----------------------------------------------------------------------------------------------------
@@ -196,30 +202,22 @@ void run_conv2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
   Vec x = gen(std::size_t(d.N) * d.C * d.H * d.W, c.seed), w = gen(std::size_t(d.K) * d.C * d.R * d.S, c.seed + 1);
   Vec b = c.bias ? gen(std::size_t(d.K), c.seed + 2) : Vec{};
   const std::size_t n_out = std::size_t(d.N) * d.K * d.P() * d.Q();
-  auto forward = [&] {
-    DeviceArray<float> dx(k, x), dw(k, w), db(k, b), dy(k, Vec(n_out));
-    k.conv2d_forward(dy.get(), dx.get(), dw.get(), c.bias ? db.get() : nullptr, d);
+  auto forward_on = [&](const KernelTable& kt) {
+    DeviceArray<float> dx(kt, x), dw(kt, w), db(kt, b), dy(kt, Vec(n_out));
+    kt.conv2d_forward(dy.get(), dx.get(), dw.get(), c.bias ? db.get() : nullptr, d);
     return dy.to_host();
   };
-  auto backward = [&](const Vec& dout, const Grads& g) {
-    DeviceArray<float> ddy(k, dout), dx(k, x), dw(k, w);
-    GradBuffer gx(k, grad_at(g, 0)), gw(k, grad_at(g, 1)), gb(k, grad_at(g, 2));
-    k.conv2d_backward(gx.get(), gw.get(), gb.get(), ddy.get(), dx.get(), dw.get(), d);
+  auto backward_on = [&](const KernelTable& kt, const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(kt, dout), dx(kt, x), dw(kt, w);
+    GradBuffer gx(kt, grad_at(g, 0)), gw(kt, grad_at(g, 1)), gb(kt, grad_at(g, 2));
+    kt.conv2d_backward(gx.get(), gw.get(), gb.get(), ddy.get(), dx.get(), dw.get(), d);
     gx.download(), gw.download(), gb.download();
   };
+  auto forward = [&] { return forward_on(k); };
+  auto backward = [&](const Vec& dout, const Grads& g) { backward_on(k, dout, g); };
   const double atol = c.small_int ? 0.0 : spec.fwd_atol, rtol = c.small_int ? 0.0 : spec.fwd_rtol;
-  CHECK_ALL_CLOSE(forward(), ref::conv2d_forward(x, w, c.bias ? &b : nullptr, d), atol, rtol);
-  if (c.small_int) {  // every product and sum is a small integer: backward must be exact too
-    const Vec dout = random_ints(n_out, c.seed + 3, -3, 3);
-    const Vec gx0 = random_ints(x.size(), c.seed + 4, -2, 2), gw0 = random_ints(w.size(), c.seed + 5, -2, 2);
-    const Vec gb0 = random_ints(std::size_t(d.K), c.seed + 6, -2, 2);
-    Vec gx = gx0, gw = gw0, gb = gb0;
-    backward(dout, {&gx, &gw, &gb});
-    const ref::Conv2dGrads r = ref::conv2d_backward(dout, x, w, d);
-    CHECK_ALL_CLOSE(gx, plus(r.din, gx0), 0.0, 0.0);
-    CHECK_ALL_CLOSE(gw, plus(r.dw, gw0), 0.0, 0.0);
-    CHECK_ALL_CLOSE(gb, plus(r.dbias, gb0), 0.0, 0.0);
-  }
+  CHECK_ALL_CLOSE(forward(), forward_on(reference_kernels()), atol, rtol);
+  if (c.small_int) check_exact_backward(backward_on, k, n_out, {x.size(), w.size(), std::size_t(d.K)}, c.seed);
   std::vector<FdParam> params{{"input", &x}, {"weight", &w}};
   if (c.bias) params.push_back({"bias", &b});
   check_gradients(params, forward, backward, spec.fd, c.seed + 7, true);
@@ -232,30 +230,23 @@ void run_linear(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
   auto gen = [&](std::size_t n, uint64_t s) { return c.small_int ? random_ints(n, s, -5, 5) : random_uniform(n, s); };
   Vec x = gen(std::size_t(B) * IN, c.seed), w = gen(std::size_t(OUT) * IN, c.seed + 1);
   Vec b = c.bias ? gen(std::size_t(OUT), c.seed + 2) : Vec{};
-  auto forward = [&] {
-    DeviceArray<float> dx(k, x), dw(k, w), db(k, b), dy(k, Vec(std::size_t(B) * OUT));
-    k.linear_forward(dy.get(), dx.get(), dw.get(), c.bias ? db.get() : nullptr, B, IN, OUT);
+  auto forward_on = [&](const KernelTable& kt) {
+    DeviceArray<float> dx(kt, x), dw(kt, w), db(kt, b), dy(kt, Vec(std::size_t(B) * OUT));
+    kt.linear_forward(dy.get(), dx.get(), dw.get(), c.bias ? db.get() : nullptr, B, IN, OUT);
     return dy.to_host();
   };
-  auto backward = [&](const Vec& dout, const Grads& g) {
-    DeviceArray<float> ddy(k, dout), dx(k, x), dw(k, w);
-    GradBuffer gx(k, grad_at(g, 0)), gw(k, grad_at(g, 1)), gb(k, grad_at(g, 2));
-    k.linear_backward(gx.get(), gw.get(), gb.get(), ddy.get(), dx.get(), dw.get(), B, IN, OUT);
+  auto backward_on = [&](const KernelTable& kt, const Vec& dout, const Grads& g) {
+    DeviceArray<float> ddy(kt, dout), dx(kt, x), dw(kt, w);
+    GradBuffer gx(kt, grad_at(g, 0)), gw(kt, grad_at(g, 1)), gb(kt, grad_at(g, 2));
+    kt.linear_backward(gx.get(), gw.get(), gb.get(), ddy.get(), dx.get(), dw.get(), B, IN, OUT);
     gx.download(), gw.download(), gb.download();
   };
+  auto forward = [&] { return forward_on(k); };
+  auto backward = [&](const Vec& dout, const Grads& g) { backward_on(k, dout, g); };
   const double atol = c.small_int ? 0.0 : spec.fwd_atol, rtol = c.small_int ? 0.0 : spec.fwd_rtol;
-  CHECK_ALL_CLOSE(forward(), ref::linear_forward(x, w, c.bias ? &b : nullptr, B, IN, OUT), atol, rtol);
-  if (c.small_int) {
-    const Vec dout = random_ints(std::size_t(B) * OUT, c.seed + 3, -3, 3);
-    const Vec gx0 = random_ints(x.size(), c.seed + 4, -2, 2), gw0 = random_ints(w.size(), c.seed + 5, -2, 2);
-    const Vec gb0 = random_ints(std::size_t(OUT), c.seed + 6, -2, 2);
-    Vec gx = gx0, gw = gw0, gb = gb0;
-    backward(dout, {&gx, &gw, &gb});
-    const ref::LinearGrads r = ref::linear_backward(dout, x, w, B, IN, OUT);
-    CHECK_ALL_CLOSE(gx, plus(r.din, gx0), 0.0, 0.0);
-    CHECK_ALL_CLOSE(gw, plus(r.dw, gw0), 0.0, 0.0);
-    CHECK_ALL_CLOSE(gb, plus(r.dbias, gb0), 0.0, 0.0);
-  }
+  CHECK_ALL_CLOSE(forward(), forward_on(reference_kernels()), atol, rtol);
+  if (c.small_int)
+    check_exact_backward(backward_on, k, std::size_t(B) * OUT, {x.size(), w.size(), std::size_t(OUT)}, c.seed);
   std::vector<FdParam> params{{"input", &x}, {"weight", &w}};
   if (c.bias) params.push_back({"bias", &b});
   check_gradients(params, forward, backward, spec.fd, c.seed + 7, true);
@@ -274,19 +265,16 @@ void run_batchnorm2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) 
   const Vec* g = c.bias ? &gamma : nullptr;
   const Vec* b = c.bias ? &beta : nullptr;
   if (!c.training) {
-    DeviceArray<float> dx(k, x), dg(k, gamma), db(k, beta), rm(k, rmean0), rv(k, rvar0), dy(k, Vec(x.size()));
-    k.batchnorm2d_forward_eval(dy.get(), dx.get(), g ? dg.get() : nullptr, b ? db.get() : nullptr, rm.get(), rv.get(),
-                               N, C, HW, eps);
-    CHECK_ALL_CLOSE(dy.to_host(), ref::batchnorm2d_eval(x, g, b, rmean0, rvar0, N, C, HW, eps), spec.fwd_atol,
-                    spec.fwd_rtol);
-    // Eval backward (batchnorm2d_backward_eval): the running statistics are constants, so the finite
-    // differences of the eval forward in x, gamma and beta are the whole gradient.
-    auto forward = [&] {
-      DeviceArray<float> fx(k, x), fg(k, gamma), fb(k, beta), fm(k, rmean0), fv(k, rvar0), fy(k, Vec(x.size()));
-      k.batchnorm2d_forward_eval(fy.get(), fx.get(), g ? fg.get() : nullptr, b ? fb.get() : nullptr, fm.get(),
-                                 fv.get(), N, C, HW, eps);
+    auto forward_on = [&](const KernelTable& kt) {
+      DeviceArray<float> fx(kt, x), fg(kt, gamma), fb(kt, beta), fm(kt, rmean0), fv(kt, rvar0), fy(kt, Vec(x.size()));
+      kt.batchnorm2d_forward_eval(fy.get(), fx.get(), g ? fg.get() : nullptr, b ? fb.get() : nullptr, fm.get(),
+                                  fv.get(), N, C, HW, eps);
       return fy.to_host();
     };
+    CHECK_ALL_CLOSE(forward_on(k), forward_on(reference_kernels()), spec.fwd_atol, spec.fwd_rtol);
+    // Eval backward (batchnorm2d_backward_eval): the running statistics are constants, so the finite
+    // differences of the eval forward in x, gamma and beta are the whole gradient.
+    auto forward = [&] { return forward_on(k); };
     auto backward = [&](const Vec& dout, const Grads& gr) {
       DeviceArray<float> ddy(k, dout), bx(k, x), bg(k, gamma), bm(k, rmean0), bv(k, rvar0);
       GradBuffer gx(k, grad_at(gr, 0)), gg(k, grad_at(gr, 1)), gb(k, grad_at(gr, 2));
@@ -302,27 +290,20 @@ void run_batchnorm2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) 
   struct Train {
     Vec out, mean, rstd, rmean, rvar;
   };
-  auto train = [&] {
-    DeviceArray<float> dx(k, x), dg(k, gamma), db(k, beta), rm(k, rmean0), rv(k, rvar0), dy(k, Vec(x.size()));
-    DeviceArray<float> mean(k, Vec(std::size_t(C))), rstd(k, Vec(std::size_t(C)));
-    k.batchnorm2d_forward_train(dy.get(), mean.get(), rstd.get(), rm.get(), rv.get(), dx.get(), g ? dg.get() : nullptr,
-                                b ? db.get() : nullptr, N, C, HW, momentum, eps);
+  auto train_on = [&](const KernelTable& kt) {
+    DeviceArray<float> dx(kt, x), dg(kt, gamma), db(kt, beta), rm(kt, rmean0), rv(kt, rvar0), dy(kt, Vec(x.size()));
+    DeviceArray<float> mean(kt, Vec(std::size_t(C))), rstd(kt, Vec(std::size_t(C)));
+    kt.batchnorm2d_forward_train(dy.get(), mean.get(), rstd.get(), rm.get(), rv.get(), dx.get(),
+                                 g ? dg.get() : nullptr, b ? db.get() : nullptr, N, C, HW, momentum, eps);
     return Train{dy.to_host(), mean.to_host(), rstd.to_host(), rm.to_host(), rv.to_host()};
   };
-  const Train t = train();
-  const ref::BatchNormTrain r = ref::batchnorm2d_train(x, g, b, N, C, HW, eps);
-  std::vector<double> rstd(static_cast<std::size_t>(C)), rmean(static_cast<std::size_t>(C)), rvar(static_cast<std::size_t>(C));
-  const double M = double(N) * HW;
-  for (std::size_t i = 0; i < std::size_t(C); ++i) {
-    rstd[i] = 1.0 / std::sqrt(r.var[i] + eps);
-    rmean[i] = (1.0 - momentum) * rmean0[i] + momentum * r.mean[i];
-    rvar[i] = (1.0 - momentum) * rvar0[i] + momentum * r.var[i] * M / (M - 1.0);
-  }
+  auto train = [&] { return train_on(k); };
+  const Train t = train(), r = train_on(reference_kernels());
   CHECK_ALL_CLOSE(t.out, r.out, spec.fwd_atol, spec.fwd_rtol);
   CHECK_ALL_CLOSE(t.mean, r.mean, spec.fwd_atol, spec.fwd_rtol);
-  CHECK_ALL_CLOSE(t.rstd, rstd, spec.fwd_atol, spec.fwd_rtol);
-  CHECK_ALL_CLOSE(t.rmean, rmean, spec.fwd_atol, spec.fwd_rtol);
-  CHECK_ALL_CLOSE(t.rvar, rvar, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(t.rstd, r.rstd, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(t.rmean, r.rmean, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(t.rvar, r.rvar, spec.fwd_atol, spec.fwd_rtol);
 
   auto forward = [&] { return train().out; };
   auto backward = [&](const Vec& dout, const Grads& gr) {  // at the unperturbed point: saved mean/rstd of t
@@ -353,18 +334,20 @@ void run_maxpool2d(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
     for (std::size_t i = 0; i < n; ++i) x.push_back(0.05f * float(perm[i] - int(n / 2)));
   }
   std::vector<int32_t> argmax;
-  auto forward = [&] {
-    DeviceArray<float> dx(k, x), dy(k, Vec(n_out));
-    DeviceArray<int32_t> am(k, std::vector<int32_t>(n_out));
-    k.maxpool2d_forward(dy.get(), am.get(), dx.get(), d);
+  auto forward_on = [&](const KernelTable& kt) {
+    DeviceArray<float> dx(kt, x), dy(kt, Vec(n_out));
+    DeviceArray<int32_t> am(kt, std::vector<int32_t>(n_out));
+    kt.maxpool2d_forward(dy.get(), am.get(), dx.get(), d);
     argmax = am.to_host();
     return dy.to_host();
   };
+  auto forward = [&] { return forward_on(k); };
+  const Vec want = forward_on(reference_kernels());
+  const std::vector<int32_t> want_argmax = argmax;
   const Vec out = forward();
   const std::vector<int32_t> saved = argmax;
-  const ref::MaxPool r = ref::maxpool2d_forward(x, d);
-  CHECK_ALL_CLOSE(out, r.out, 0.0, 0.0);  // a max is exact
-  CHECK_ALL_CLOSE(saved, r.argmax, 0.0, 0.0);
+  CHECK_ALL_CLOSE(out, want, 0.0, 0.0);  // a max is exact
+  CHECK_ALL_CLOSE(saved, want_argmax, 0.0, 0.0);
   if (c.small_int) return;  // ties are kinks: no finite differences
   auto backward = [&](const Vec& dout, const Grads& g) {
     DeviceArray<float> ddy(k, dout);
@@ -396,6 +379,17 @@ Vec kink_free_input(int N, int C, int HW, uint64_t seed) {
   return x;
 }
 
+// First-maximum pooling of a host array by the naive backend (host memory): the reference's last step.
+struct Pooled {
+  Vec out;
+  std::vector<int32_t> argmax;
+};
+Pooled naive_maxpool(const Vec& y, const Pool2dDims& d) {
+  Pooled r{Vec(std::size_t(d.N) * d.C * d.P() * d.Q()), std::vector<int32_t>(std::size_t(d.N) * d.C * d.P() * d.Q())};
+  reference_kernels().maxpool2d_forward(r.out.data(), r.argmax.data(), y.data(), d);
+  return r;
+}
+
 void run_bn_act_pool(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
   const Pool2dDims d{c.N, c.C, c.H, c.W, c.window, c.stride, c.pad};
   const int HW = d.H * d.W, C = d.C;
@@ -418,14 +412,18 @@ void run_bn_act_pool(const KernelTable& k, const OpCase& c, const OpSpec& spec) 
                           c.bias ? dg.get() : nullptr, c.bias ? db.get() : nullptr, training, momentum, eps, alpha, d);
     return Fwd{dy.to_host(), mean.to_host(), rstd.to_host(), rm.to_host(), rv.to_host(), am.to_host()};
   };
-  // Reference: the three ops in double (batchnorm2d_train/eval, leaky ReLU, first-maximum pooling).
-  const Vec* g = c.bias ? &gamma : nullptr;
-  const Vec* b = c.bias ? &beta : nullptr;
-  const ref::VecD z = c.training ? ref::batchnorm2d_train(x, g, b, d.N, C, HW, eps).out
-                            : ref::batchnorm2d_eval(x, g, b, rmean0, rvar0, d.N, C, HW, eps);
-  Vec y(z.size());  // float, so the pooling reference is ref::maxpool2d_forward itself
-  for (std::size_t i = 0; i < z.size(); ++i) y[i] = float(z[i] > 0.0 ? z[i] : double(alpha) * z[i]);
-  const ref::MaxPool r = ref::maxpool2d_forward(y, d);
+  // Reference: the three unfused ops of the naive backend (batchnorm2d train/eval, leaky ReLU, max-pool).
+  const KernelTable& ref = reference_kernels();  // host memory: plain vectors' data() are its pointers
+  const float* g = c.bias ? gamma.data() : nullptr;
+  const float* b = c.bias ? beta.data() : nullptr;
+  Vec z(x.size()), y(x.size()), stat(std::size_t(C) * 2), rm = rmean0, rv = rvar0;
+  if (c.training)
+    ref.batchnorm2d_forward_train(z.data(), stat.data(), stat.data() + C, rm.data(), rv.data(), x.data(), g, b, d.N,
+                                  C, HW, momentum, eps);
+  else
+    ref.batchnorm2d_forward_eval(z.data(), x.data(), g, b, rmean0.data(), rvar0.data(), d.N, C, HW, eps);
+  ref.leakyrelu_forward(y.data(), z.data(), int64_t(z.size()), alpha);
+  const Pooled r = naive_maxpool(y, d);
   const Fwd f = run_forward(c.training);
   CHECK_ALL_CLOSE(f.out, r.out, spec.fwd_atol, spec.fwd_rtol);
   CHECK_ALL_CLOSE(f.argmax, r.argmax, 0.0, 0.0);  // values 0.05 apart: the winners are unambiguous
@@ -481,16 +479,12 @@ void run_conv_bn_stats(const KernelTable& k, const OpCase& c, const OpSpec& spec
     k.conv2d_forward(plain.get(), dx.get(), dw.get(), c.bias ? db.get() : nullptr, d);
     CHECK_ALL_CLOSE(y, plain.to_host(), 0.0, 0.0);
   }
-  // Statistics against a double two-pass reference on the output itself.
-  const ref::BatchNormTrain r = ref::batchnorm2d_train(y, nullptr, nullptr, d.N, d.K, PQ, eps);
-  const double M = double(d.N) * PQ;
-  std::vector<double> want_rstd(std::size_t(d.K)), want_rm(std::size_t(d.K)), want_rv(std::size_t(d.K));
-  for (std::size_t i = 0; i < want_rstd.size(); ++i) {
-    want_rstd[i] = 1.0 / std::sqrt(r.var[i] + double(eps));
-    want_rm[i] = (1.0 - momentum) * rmean0[i] + momentum * r.mean[i];
-    want_rv[i] = (1.0 - momentum) * rvar0[i] + momentum * r.var[i] * M / (M - 1.0);
-  }
-  CHECK_ALL_CLOSE(mean.to_host(), r.mean, spec.fwd_atol, spec.fwd_rtol);
+  // Statistics against the naive batchnorm2d's (a two-pass double reference) on the output itself.
+  Vec normalized(y.size()), want_mean(std::size_t(d.K)), want_rstd(std::size_t(d.K)), want_rm = rmean0, want_rv = rvar0;
+  reference_kernels().batchnorm2d_forward_train(normalized.data(), want_mean.data(), want_rstd.data(), want_rm.data(),
+                                                want_rv.data(), y.data(), nullptr, nullptr, d.N, d.K, PQ, momentum,
+                                                eps);
+  CHECK_ALL_CLOSE(mean.to_host(), want_mean, spec.fwd_atol, spec.fwd_rtol);
   CHECK_ALL_CLOSE(rstd.to_host(), want_rstd, spec.fwd_atol, spec.fwd_rtol);
   CHECK_ALL_CLOSE(rm.to_host(), want_rm, spec.fwd_atol, spec.fwd_rtol);
   CHECK_ALL_CLOSE(rv.to_host(), want_rv, spec.fwd_atol, spec.fwd_rtol);
@@ -514,10 +508,12 @@ void run_conv_fold_bn(const KernelTable& k, const OpCase& c, const OpSpec& spec)
     k.conv2d_fold_batchnorm(fw.get(), fb.get(), dw.get(), c.bias ? db.get() : nullptr, affine ? dg.get() : nullptr,
                             affine ? dbe.get() : nullptr, rm.get(), rv.get(), eps, d.K, CRS);
     k.conv2d_forward(dy.get(), dx.get(), fw.get(), fb.get(), d);
-    const ref::VecD conv = ref::conv2d_forward(x, w, c.bias ? &b : nullptr, d);
-    const Vec conv_f(conv.begin(), conv.end());
-    const ref::VecD want = ref::batchnorm2d_eval(conv_f, affine ? &gamma : nullptr, affine ? &beta : nullptr, rmean,
-                                                 rvar, d.N, d.K, PQ, eps);
+    // The reference: the naive convolution with the unfolded weights, then the naive batchnorm2d_eval.
+    const KernelTable& ref = reference_kernels();  // host memory
+    Vec conv(std::size_t(d.N) * d.K * PQ), want(conv.size());
+    ref.conv2d_forward(conv.data(), x.data(), w.data(), c.bias ? b.data() : nullptr, d);
+    ref.batchnorm2d_forward_eval(want.data(), conv.data(), affine ? gamma.data() : nullptr,
+                                 affine ? beta.data() : nullptr, rmean.data(), rvar.data(), d.N, d.K, PQ, eps);
     CHECK_ALL_CLOSE(dy.to_host(), want, spec.fwd_atol, spec.fwd_rtol);
   }
 }
@@ -545,7 +541,7 @@ void run_bn_act_pool_apply(const KernelTable& k, const OpCase& c, const OpSpec& 
       if (given) z = (z - mean[ch]) * rstd[ch] * (affine ? gamma[ch] : 1.0) + (affine ? beta[ch] : 0.0);
       y[i] = float(z > 0.0 ? z : double(c.alpha) * z);
     }
-    const ref::MaxPool r = ref::maxpool2d_forward(y, d);
+    const Pooled r = naive_maxpool(y, d);
     CHECK_ALL_CLOSE(dy.to_host(), r.out, given ? spec.fwd_atol : 0.0, given ? spec.fwd_rtol : 0.0);
     CHECK_ALL_CLOSE(am.to_host(), r.argmax, 0.0, 0.0);
   }
@@ -617,9 +613,12 @@ void run_activation(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
 void run_softmax(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
   const int B = c.N, C = c.C;
   const Vec z = random_uniform(std::size_t(B) * C, c.seed, -c.alpha, c.alpha);
-  DeviceArray<float> dz(k, z), dp(k, Vec(z.size()));
-  k.softmax_forward(dp.get(), dz.get(), B, C);
-  CHECK_ALL_CLOSE(dp.to_host(), ref::softmax(z, B, C), spec.fwd_atol, spec.fwd_rtol);
+  auto forward_on = [&](const KernelTable& kt) {
+    DeviceArray<float> dz(kt, z), dp(kt, Vec(z.size()));
+    kt.softmax_forward(dp.get(), dz.get(), B, C);
+    return dp.to_host();
+  };
+  CHECK_ALL_CLOSE(forward_on(k), forward_on(reference_kernels()), spec.fwd_atol, spec.fwd_rtol);
 }
 
 void run_softmax_ce(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
@@ -632,19 +631,21 @@ void run_softmax_ce(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
   const Vec weights = c.weighted ? random_uniform(std::size_t(C), c.seed + 2, 0.5f, 2.0f) : Vec{};
   const float* no_weights = nullptr;
   Vec probs;
-  auto forward = [&] {
-    DeviceArray<float> dz(k, z), dl(k, Vec(std::size_t(B))), dp(k, Vec(z.size())), dw(k, weights);
-    DeviceArray<int32_t> dy(k, y);
-    k.softmax_cross_entropy_forward(dl.get(), dp.get(), dz.get(), dy.get(), c.weighted ? dw.get() : no_weights, B, C,
-                                    c.label_smoothing);
+  auto forward_on = [&](const KernelTable& kt) {
+    DeviceArray<float> dz(kt, z), dl(kt, Vec(std::size_t(B))), dp(kt, Vec(z.size())), dw(kt, weights);
+    DeviceArray<int32_t> dy(kt, y);
+    kt.softmax_cross_entropy_forward(dl.get(), dp.get(), dz.get(), dy.get(), c.weighted ? dw.get() : no_weights, B,
+                                     C, c.label_smoothing);
     probs = dp.to_host();
     return dl.to_host();
   };
+  auto forward = [&] { return forward_on(k); };
+  const Vec want = forward_on(reference_kernels());
+  const Vec want_probs = probs;
   const Vec losses = forward();
   const Vec saved = probs;
-  CHECK_ALL_CLOSE(losses, ref::cross_entropy(z, y, c.weighted ? &weights : nullptr, B, C, c.label_smoothing),
-                  spec.fwd_atol, spec.fwd_rtol);
-  CHECK_ALL_CLOSE(saved, ref::softmax(z, B, C), spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(losses, want, spec.fwd_atol, spec.fwd_rtol);
+  CHECK_ALL_CLOSE(saved, want_probs, spec.fwd_atol, spec.fwd_rtol);
   auto backward = [&](const Vec& dlosses, const Grads& g) {
     DeviceArray<float> dl(k, dlosses), dp(k, saved), dw(k, weights);
     DeviceArray<int32_t> dy(k, y);
@@ -668,12 +669,13 @@ void run_mse(const KernelTable& k, const OpCase& c, const OpSpec& spec) {
   const int64_t n = c.N;
   Vec pred = random_uniform(std::size_t(n), c.seed);
   const Vec target = random_uniform(std::size_t(n), c.seed + 1);
-  auto forward = [&] {
-    DeviceArray<float> dp(k, pred), dt(k, target), dl(k, Vec(1));
-    k.mse_forward(dl.get(), dp.get(), dt.get(), n);
+  auto forward_on = [&](const KernelTable& kt) {
+    DeviceArray<float> dp(kt, pred), dt(kt, target), dl(kt, Vec(1));
+    kt.mse_forward(dl.get(), dp.get(), dt.get(), n);
     return dl.to_host();
   };
-  CHECK_ALL_CLOSE(forward(), std::vector<double>{ref::mse(pred, target)}, spec.fwd_atol, spec.fwd_rtol);
+  auto forward = [&] { return forward_on(k); };
+  CHECK_ALL_CLOSE(forward(), forward_on(reference_kernels()), spec.fwd_atol, spec.fwd_rtol);
   auto backward = [&](const Vec& dloss, const Grads& g) {
     DeviceArray<float> dl(k, dloss), dp(k, pred), dt(k, target);
     GradBuffer gp(k, grad_at(g, 0));
@@ -859,7 +861,7 @@ const OpSpec* spec_for(const char* op) {
 
 }  // namespace
 
-TEST_CASE("ops table: forward vs naive reference and backward vs finite differences, every op and backend") {
+TEST_CASE("ops table: forward vs the naive backend and backward vs finite differences, every op and backend") {
   for (Backend be : backends_under_test()) {
     const KernelTable& k = kernel_table(be);
     for (const OpCase& c : kCases) {
