@@ -65,7 +65,7 @@ const gemm_detail::GemmKernel* fused_kernel(const Conv2dDims& d) {
 // col^T; its per-run loads are few when a run is a whole short row). On wider ones: col in memory and
 // sgemm_nt's dot products, which need no packing at all, where the blocked sgemm would transpose both dY and
 // col into panels (and waste 21 of the 48-wide tile on layer 1's C*R*S = 27). Chosen from the bench's
-// conv rows: docs/performance.md (conv2d weight gradient).
+// conv rows: docs/performance.md, "Third round", the `automatic` im2col mode.
 constexpr int kPackedWeightGradMaxQ = 8;
 
 conv_pack::Im2colView im2col_view(const float* in, const Conv2dDims& d, int Q, int n0, int p0, int p1) {
