@@ -19,6 +19,7 @@
 
 #include "bench/bench_util.h"
 #include "kernels/cpu/gemm_microkernel.h"
+#include "tensor/dispatch.h"
 #include "tensor/tensor.h"
 
 namespace facet::bench {
@@ -314,6 +315,7 @@ double busy_percent(double seconds) {
 int run(const Options& o) {
   const Device device = parse_device(o.device);
   require_device(device, "--device " + o.device);  // before anything is timed: a missing GPU fails at once
+  set_cpu_backend(parse_cpu_backend(o.backend));     // every op of the model rows then runs on these CPU kernels
   Recorder rec(o);
   const int hw_threads = omp_get_num_procs();
   rec.meta()["machine"] = {{"cpu", cpu_model()},
@@ -321,6 +323,7 @@ int run(const Options& o) {
                            {"avx512f", bool(__builtin_cpu_supports("avx512f"))}};
   rec.meta()["sgemm_kernel"] = cpu::gemm_detail::active_kernel().name;
   rec.meta()["device"] = device_description(device);
+  rec.meta()["cpu_backend"] = o.backend;
   rec.meta()["batch"] = o.batch;
   rec.meta()["repeats"] = o.repeats;
   rec.meta()["statistic"] =
@@ -331,6 +334,7 @@ int run(const Options& o) {
   std::printf("facet bench: %s, %d logical CPUs, sgemm kernel %s, median of %d samples; CPUs %.0f%% busy before start\n",
               cpu_model().c_str(), hw_threads, cpu::gemm_detail::active_kernel().name, o.repeats, busy);
   if (device != Device::CPU) std::printf("model rows on %s\n", device_description(device).c_str());
+  if (cpu_backend() == CpuBackend::naive) std::printf("model rows on the naive CPU kernels (kernels/naive)\n");
   if (o.compare_openblas) {
     const OpenBlas& b = openblas();
     if (b.ok) {

@@ -22,6 +22,7 @@ struct Options {
   bool compare_openblas = true;      // time OpenBLAS sgemm and an OpenBLAS im2col conv next to ours
                                      // (loaded at run time, bench only)
   std::string device = "cpu";        // cpu | cuda: where the model section runs (the others are CPU-only)
+  std::string backend = "fast";      // fast | naive: the CPU kernels the model section runs on (tensor/dispatch.h)
 };
 
 // Runs the sections; returns 0 on success. Prints progress and a table to stdout.

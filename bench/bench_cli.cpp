@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tensor/dispatch.h"
 #include "tensor/tensor.h"
 
 namespace facet::bench {
@@ -24,17 +25,23 @@ Options CliOptions::resolve() const {
       throw std::invalid_argument("--sections: '" + item + "' is not one of peak,sgemm,kernels,model");
     o.sections.push_back(item);
   }
-  // On a GPU only the model rows mean something: the other sections time CPU code.
-  parse_device(o.device);  // names the choices when the device is misspelt
-  if (o.device == "cuda") {
+  // On a GPU, or on the naive CPU kernels, only the model rows mean something: the other sections time the fast
+  // CPU kernels directly.
+  parse_device(o.device);            // names the choices when the device is misspelt
+  const bool naive = parse_cpu_backend(o.backend) == CpuBackend::naive;
+  if (naive && o.device != "cpu")
+    throw std::invalid_argument("--backend naive --device " + o.device + ": the naive backend is CPU code (use --device cpu)");
+  if (o.device == "cuda" || naive) {
+    const std::string flag = naive ? "--backend naive" : "--device cuda";
     if (sections == CliOptions{}.sections) {
       o.sections = {"model"};
     } else {
       for (const auto& s : o.sections)
         if (s != "model")
-          throw std::invalid_argument("--device cuda --sections " + sections + ": '" + s +
-                                      "' times CPU code; on a GPU only the model section runs (use --sections "
-                                      "model, and bench/cuda_bench for the CUDA kernels against cuDNN/cuBLAS)");
+          throw std::invalid_argument(flag + " --sections " + sections + ": '" + s +
+                                      "' times the fast CPU kernels directly; with " + flag +
+                                      " only the model section runs (use --sections model" +
+                                      (naive ? ")" : ", and bench/cuda_bench for the CUDA kernels against cuDNN/cuBLAS)"));
     }
   }
   o.compare_openblas = !no_openblas;
@@ -58,6 +65,9 @@ std::shared_ptr<CliOptions> add_cli_options(CLI::App& cmd) {
                "do not load OpenBLAS for the sgemm and conv (openblas-im2col) comparisons");
   cmd.add_option("--device", c->options.device, "cpu or cuda: where the model rows (training step, inference "
                                                 "images/s) run; cuda runs only the model section")
+      ->capture_default_str();
+  cmd.add_option("--backend", c->options.backend, "fast or naive: the CPU kernels of the model rows (naive: the "
+                                                  "plain loops of kernels/naive; runs only the model section)")
       ->capture_default_str();
   return c;
 }

@@ -24,7 +24,7 @@
 #include "kernels/bn_act_pool.h"
 #include "kernels/conv2d.h"
 #include "kernels/cpu/conv2d_pack.h"
-#include "kernels/cpu/conv2d_reference.h"
+#include "kernels/cpu/conv2d_im2col.h"
 #include "kernels/dropout.h"
 #include "kernels/linear.h"
 #include "kernels/maxpool2d.h"
@@ -190,7 +190,7 @@ void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads)
         fwd_failure},
        {"nhwc-im2col", [&] { nhwc.forward(y3.data(), x3.data(), w3.data(), bias.data()); }, nhwc_fwd_failure}});
   fwd.impl = "reference";
-  rec.time(fwd, [&] { cpu::conv2d_forward_reference(y.data(), x.data(), w.data(), bias.data(), d); });
+  rec.time(fwd, [&] { cpu::conv2d_forward_im2col(y.data(), x.data(), w.data(), bias.data(), d); });
   // The same forward with batchnorm's batch statistics gathered in its epilogue (the training path of the
   // fused cycle): what it costs over the plain forward is the statistics' share, read from cache, not memory.
   {
@@ -222,7 +222,7 @@ void conv_layer(Recorder& rec, const ConvLayer& l, int size, int B, int threads)
         nhwc_bwd_failure}});
   bwd.impl = "reference";
   rec.time(bwd, [&] {
-    cpu::conv2d_backward_reference(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(),
+    cpu::conv2d_backward_im2col(with_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(),
                                    w.data(), d);
   });
 }

@@ -5,14 +5,26 @@
 #pragma once
 #include <cstdint>
 
-#define FACET_ACTIVATION_API                                                                           \
-  void relu_forward(float* out, const float* in, int64_t n);                                            \
-  void relu_backward(float* din, const float* dout, const float* in, int64_t n);                        \
-  void leakyrelu_forward(float* out, const float* in, int64_t n, float alpha);                          \
-  void leakyrelu_backward(float* din, const float* dout, const float* in, int64_t n, float alpha);
-
 namespace facet {
-namespace cpu { FACET_ACTIVATION_API }
-namespace cuda { FACET_ACTIVATION_API }
+// The definition in plain loops (kernels/naive/activation.cpp): read these first.
+namespace naive {
+void relu_forward(float* out, const float* in, int64_t n);
+void relu_backward(float* din, const float* dout, const float* in, int64_t n);
+void leakyrelu_forward(float* out, const float* in, int64_t n, float alpha);
+void leakyrelu_backward(float* din, const float* dout, const float* in, int64_t n, float alpha);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/activation.cu (the GPU).
+namespace cpu {
+decltype(naive::relu_forward) relu_forward;
+decltype(naive::relu_backward) relu_backward;
+decltype(naive::leakyrelu_forward) leakyrelu_forward;
+decltype(naive::leakyrelu_backward) leakyrelu_backward;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::relu_forward) relu_forward;
+decltype(naive::relu_backward) relu_backward;
+decltype(naive::leakyrelu_forward) leakyrelu_forward;
+decltype(naive::leakyrelu_backward) leakyrelu_backward;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_ACTIVATION_API

@@ -14,25 +14,37 @@
 #pragma once
 #include <cstdint>
 
-#define FACET_BATCHNORM2D_API                                                                          \
-  void batchnorm2d_forward_train(float* out /* (N,C,HW) */, float* mean /* (C) saved */,               \
-                                 float* rstd /* (C) saved */, float* running_mean /* (C) in-out */,    \
-                                 float* running_var /* (C) in-out */, const float* in /* (N,C,HW) */,  \
-                                 const float* gamma /* (C) */, const float* beta /* (C) */, int N,      \
-                                 int C, int HW, float momentum, float eps);                              \
-  void batchnorm2d_forward_eval(float* out, const float* in, const float* gamma, const float* beta,      \
-                                const float* running_mean, const float* running_var, int N, int C,       \
-                                int HW, float eps);                                                      \
-  void batchnorm2d_backward(float* din /* (N,C,HW) */, float* dgamma /* (C) */, float* dbeta /* (C) */, \
-                            const float* dout, const float* in, const float* gamma, const float* mean,  \
-                            const float* rstd, int N, int C, int HW);                                  \
-  void batchnorm2d_backward_eval(float* din /* (N,C,HW) */, float* dgamma /* (C) */, float* dbeta /* (C) */, \
-                                 const float* dout, const float* in, const float* gamma,                      \
-                                 const float* running_mean, const float* running_var, int N, int C, int HW,   \
-                                 float eps);
-
 namespace facet {
-namespace cpu { FACET_BATCHNORM2D_API }
-namespace cuda { FACET_BATCHNORM2D_API }
+// The definition in plain loops (kernels/naive/batchnorm2d.cpp): read these first.
+namespace naive {
+void batchnorm2d_forward_train(float* out /* (N,C,HW) */, float* mean /* (C) saved */,
+                               float* rstd /* (C) saved */, float* running_mean /* (C) in-out */,
+                               float* running_var /* (C) in-out */, const float* in /* (N,C,HW) */,
+                               const float* gamma /* (C) */, const float* beta /* (C) */, int N,
+                               int C, int HW, float momentum, float eps);
+void batchnorm2d_forward_eval(float* out, const float* in, const float* gamma, const float* beta,
+                              const float* running_mean, const float* running_var, int N, int C,
+                              int HW, float eps);
+void batchnorm2d_backward(float* din /* (N,C,HW) */, float* dgamma /* (C) */, float* dbeta /* (C) */,
+                          const float* dout, const float* in, const float* gamma, const float* mean,
+                          const float* rstd, int N, int C, int HW);
+void batchnorm2d_backward_eval(float* din /* (N,C,HW) */, float* dgamma /* (C) */, float* dbeta /* (C) */,
+                               const float* dout, const float* in, const float* gamma,
+                               const float* running_mean, const float* running_var, int N, int C, int HW,
+                               float eps);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/batchnorm2d.cu (the GPU).
+namespace cpu {
+decltype(naive::batchnorm2d_forward_train) batchnorm2d_forward_train;
+decltype(naive::batchnorm2d_forward_eval) batchnorm2d_forward_eval;
+decltype(naive::batchnorm2d_backward) batchnorm2d_backward;
+decltype(naive::batchnorm2d_backward_eval) batchnorm2d_backward_eval;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::batchnorm2d_forward_train) batchnorm2d_forward_train;
+decltype(naive::batchnorm2d_forward_eval) batchnorm2d_forward_eval;
+decltype(naive::batchnorm2d_backward) batchnorm2d_backward;
+decltype(naive::batchnorm2d_backward_eval) batchnorm2d_backward_eval;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_BATCHNORM2D_API

@@ -22,24 +22,34 @@
 
 #include "kernels/dims.h"
 
-#define FACET_BN_ACT_POOL_API                                                                               \
-  void bn_act_pool_forward(float* out /* (N,C,P,Q) */, int32_t* argmax /* (N,C,P,Q) saved */,               \
-                           float* mean /* (C) saved */, float* rstd /* (C) saved */,                        \
-                           float* running_mean /* (C) in-out */, float* running_var /* (C) in-out */,       \
-                           const float* in /* (N,C,H,W) */, const float* gamma /* (C) or null */,            \
-                           const float* beta /* (C) or null */, bool training, float momentum, float eps,    \
-                           float alpha, const Pool2dDims& d);                                               \
-  void bn_act_pool_backward(float* din /* (N,C,H,W) */, float* dgamma /* (C) */, float* dbeta /* (C) */,    \
-                            const float* dout /* (N,C,P,Q) */, const int32_t* argmax, const float* in,       \
-                            const float* gamma, const float* beta, const float* mean, const float* rstd,     \
-                            float alpha, const Pool2dDims& d);                                            \
-  void bn_act_pool_apply(float* out /* (N,C,P,Q) */, int32_t* argmax /* (N,C,P,Q) saved */,                 \
-                         const float* in /* (N,C,H,W) */, const float* mean /* (C) or null */,               \
-                         const float* rstd /* (C) or null */, const float* gamma /* (C) or null */,          \
-                         const float* beta /* (C) or null */, float alpha, const Pool2dDims& d);
-
 namespace facet {
-namespace cpu { FACET_BN_ACT_POOL_API }
-namespace cuda { FACET_BN_ACT_POOL_API }
+// The definition in plain loops (kernels/naive/bn_act_pool.cpp): read these first.
+namespace naive {
+void bn_act_pool_forward(float* out /* (N,C,P,Q) */, int32_t* argmax /* (N,C,P,Q) saved */,
+                         float* mean /* (C) saved */, float* rstd /* (C) saved */,
+                         float* running_mean /* (C) in-out */, float* running_var /* (C) in-out */,
+                         const float* in /* (N,C,H,W) */, const float* gamma /* (C) or null */,
+                         const float* beta /* (C) or null */, bool training, float momentum, float eps,
+                         float alpha, const Pool2dDims& d);
+void bn_act_pool_backward(float* din /* (N,C,H,W) */, float* dgamma /* (C) */, float* dbeta /* (C) */,
+                          const float* dout /* (N,C,P,Q) */, const int32_t* argmax, const float* in,
+                          const float* gamma, const float* beta, const float* mean, const float* rstd,
+                          float alpha, const Pool2dDims& d);
+void bn_act_pool_apply(float* out /* (N,C,P,Q) */, int32_t* argmax /* (N,C,P,Q) saved */,
+                       const float* in /* (N,C,H,W) */, const float* mean /* (C) or null */,
+                       const float* rstd /* (C) or null */, const float* gamma /* (C) or null */,
+                       const float* beta /* (C) or null */, float alpha, const Pool2dDims& d);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/bn_act_pool.cu (the GPU).
+namespace cpu {
+decltype(naive::bn_act_pool_forward) bn_act_pool_forward;
+decltype(naive::bn_act_pool_backward) bn_act_pool_backward;
+decltype(naive::bn_act_pool_apply) bn_act_pool_apply;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::bn_act_pool_forward) bn_act_pool_forward;
+decltype(naive::bn_act_pool_backward) bn_act_pool_backward;
+decltype(naive::bn_act_pool_apply) bn_act_pool_apply;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_BN_ACT_POOL_API

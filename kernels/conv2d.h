@@ -17,26 +17,38 @@
 #pragma once
 #include "kernels/dims.h"
 
-#define FACET_CONV2D_API                                                                               \
-  void conv2d_forward(float* out /* (N,K,P,Q) */, const float* in /* (N,C,H,W) */,                     \
-                      const float* weight /* (K,C,R,S) */, const float* bias /* (K) or null */,         \
-                      const Conv2dDims& d);                                                              \
-  void conv2d_backward(float* din /* (N,C,H,W) or null */, float* dweight /* (K,C,R,S) or null */,      \
-                       float* dbias /* (K) or null */, const float* dout /* (N,K,P,Q) */,               \
-                       const float* in, const float* weight, const Conv2dDims& d);                      \
-  void conv2d_forward_bn_stats(float* out /* (N,K,P,Q) */, float* mean /* (K) saved */, float* rstd /* (K) saved */, \
-                               float* running_mean /* (K) in-out or null */,                                     \
-                               float* running_var /* (K) in-out or null */, const float* in /* (N,C,H,W) */,     \
-                               const float* weight /* (K,C,R,S) */, const float* bias /* (K) or null */,         \
-                               float momentum, float eps, const Conv2dDims& d);                                  \
-  void conv2d_fold_batchnorm(float* weight_out /* (K,C,R,S) */, float* bias_out /* (K) */,                       \
-                             const float* weight /* (K,C,R,S) */, const float* bias /* (K) or null */,           \
-                             const float* gamma /* (K) or null */, const float* beta /* (K) or null */,          \
-                             const float* running_mean /* (K) */, const float* running_var /* (K) */, float eps,  \
-                             int K, int CRS);
-
 namespace facet {
-namespace cpu { FACET_CONV2D_API }
-namespace cuda { FACET_CONV2D_API }
+// The definition in plain loops (kernels/naive/conv2d.cpp): read these first.
+namespace naive {
+void conv2d_forward(float* out /* (N,K,P,Q) */, const float* in /* (N,C,H,W) */,
+                    const float* weight /* (K,C,R,S) */, const float* bias /* (K) or null */,
+                    const Conv2dDims& d);
+void conv2d_backward(float* din /* (N,C,H,W) or null */, float* dweight /* (K,C,R,S) or null */,
+                     float* dbias /* (K) or null */, const float* dout /* (N,K,P,Q) */,
+                     const float* in, const float* weight, const Conv2dDims& d);
+void conv2d_forward_bn_stats(float* out /* (N,K,P,Q) */, float* mean /* (K) saved */, float* rstd /* (K) saved */,
+                             float* running_mean /* (K) in-out or null */,
+                             float* running_var /* (K) in-out or null */, const float* in /* (N,C,H,W) */,
+                             const float* weight /* (K,C,R,S) */, const float* bias /* (K) or null */,
+                             float momentum, float eps, const Conv2dDims& d);
+void conv2d_fold_batchnorm(float* weight_out /* (K,C,R,S) */, float* bias_out /* (K) */,
+                           const float* weight /* (K,C,R,S) */, const float* bias /* (K) or null */,
+                           const float* gamma /* (K) or null */, const float* beta /* (K) or null */,
+                           const float* running_mean /* (K) */, const float* running_var /* (K) */, float eps,
+                           int K, int CRS);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/conv2d.cu (the GPU).
+namespace cpu {
+decltype(naive::conv2d_forward) conv2d_forward;
+decltype(naive::conv2d_backward) conv2d_backward;
+decltype(naive::conv2d_forward_bn_stats) conv2d_forward_bn_stats;
+decltype(naive::conv2d_fold_batchnorm) conv2d_fold_batchnorm;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::conv2d_forward) conv2d_forward;
+decltype(naive::conv2d_backward) conv2d_backward;
+decltype(naive::conv2d_forward_bn_stats) conv2d_forward_bn_stats;
+decltype(naive::conv2d_fold_batchnorm) conv2d_fold_batchnorm;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_CONV2D_API

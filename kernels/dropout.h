@@ -5,14 +5,22 @@
 #pragma once
 #include <cstdint>
 
-#define FACET_DROPOUT_API                                                                              \
-  void dropout_forward(float* out /* (n) */, uint8_t* mask /* (n) saved, 1 = kept */,                  \
-                       const float* in /* (n) */, int64_t n, float p, uint64_t seed, uint64_t offset);  \
-  void dropout_backward(float* din /* (n) */, const float* dout /* (n) */, const uint8_t* mask,        \
-                        int64_t n, float p);
-
 namespace facet {
-namespace cpu { FACET_DROPOUT_API }
-namespace cuda { FACET_DROPOUT_API }
+// The definition in plain loops (kernels/naive/dropout.cpp): read these first.
+namespace naive {
+void dropout_forward(float* out /* (n) */, uint8_t* mask /* (n) saved, 1 = kept */,
+                     const float* in /* (n) */, int64_t n, float p, uint64_t seed, uint64_t offset);
+void dropout_backward(float* din /* (n) */, const float* dout /* (n) */, const uint8_t* mask,
+                      int64_t n, float p);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/dropout.cu (the GPU).
+namespace cpu {
+decltype(naive::dropout_forward) dropout_forward;
+decltype(naive::dropout_backward) dropout_backward;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::dropout_forward) dropout_forward;
+decltype(naive::dropout_backward) dropout_backward;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_DROPOUT_API

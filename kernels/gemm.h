@@ -4,17 +4,18 @@
 // The building block of linear and conv2d (im2col / implicit GEMM).
 #pragma once
 
-#define FACET_GEMM_API                                                                                 \
-  void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,        \
-             const float* B, int ldb, float beta, float* C, int ldc);
-
 namespace facet {
+// The definition in plain loops (kernels/naive/gemm.cpp): read these first.
+namespace naive {
+void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+           const float* B, int ldb, float beta, float* C, int ldc);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/gemm.cu (the GPU).
 namespace cpu {
-FACET_GEMM_API
-// The plain triple loop, kept as the readable reference the fast sgemm is tested against.
-void sgemm_reference(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
-                     const float* B, int ldb, float beta, float* C, int ldc);
+decltype(naive::sgemm) sgemm;
 }  // namespace cpu
-namespace cuda { FACET_GEMM_API }
+namespace cuda {
+decltype(naive::sgemm) sgemm;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_GEMM_API

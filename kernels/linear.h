@@ -3,16 +3,24 @@
 // Gradients accumulate (+=) and may each be null.
 #pragma once
 
-#define FACET_LINEAR_API                                                                               \
-  void linear_forward(float* out /* (B,OUT) */, const float* in /* (B,IN) */,                          \
-                      const float* weight /* (OUT,IN) */, const float* bias /* (OUT) or null */, int B,  \
-                      int IN, int OUT);                                                                  \
-  void linear_backward(float* din /* (B,IN) or null */, float* dweight /* (OUT,IN) or null */,         \
-                       float* dbias /* (OUT) or null */, const float* dout /* (B,OUT) */,               \
-                       const float* in, const float* weight, int B, int IN, int OUT);
-
 namespace facet {
-namespace cpu { FACET_LINEAR_API }
-namespace cuda { FACET_LINEAR_API }
+// The definition in plain loops (kernels/naive/linear.cpp): read these first.
+namespace naive {
+void linear_forward(float* out /* (B,OUT) */, const float* in /* (B,IN) */,
+                    const float* weight /* (OUT,IN) */, const float* bias /* (OUT) or null */, int B,
+                    int IN, int OUT);
+void linear_backward(float* din /* (B,IN) or null */, float* dweight /* (OUT,IN) or null */,
+                     float* dbias /* (OUT) or null */, const float* dout /* (B,OUT) */,
+                     const float* in, const float* weight, int B, int IN, int OUT);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/linear.cu (the GPU).
+namespace cpu {
+decltype(naive::linear_forward) linear_forward;
+decltype(naive::linear_backward) linear_backward;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::linear_forward) linear_forward;
+decltype(naive::linear_backward) linear_backward;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_LINEAR_API

@@ -5,14 +5,22 @@
 #include <cstdint>
 #include "kernels/dims.h"
 
-#define FACET_MAXPOOL2D_API                                                                            \
-  void maxpool2d_forward(float* out /* (N,C,P,Q) */, int32_t* argmax /* (N,C,P,Q) saved */,            \
-                         const float* in /* (N,C,H,W) */, const Pool2dDims& d);                          \
-  void maxpool2d_backward(float* din /* (N,C,H,W) */, const float* dout /* (N,C,P,Q) */,               \
-                          const int32_t* argmax, const Pool2dDims& d);
-
 namespace facet {
-namespace cpu { FACET_MAXPOOL2D_API }
-namespace cuda { FACET_MAXPOOL2D_API }
+// The definition in plain loops (kernels/naive/maxpool2d.cpp): read these first.
+namespace naive {
+void maxpool2d_forward(float* out /* (N,C,P,Q) */, int32_t* argmax /* (N,C,P,Q) saved */,
+                       const float* in /* (N,C,H,W) */, const Pool2dDims& d);
+void maxpool2d_backward(float* din /* (N,C,H,W) */, const float* dout /* (N,C,P,Q) */,
+                        const int32_t* argmax, const Pool2dDims& d);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/maxpool2d.cu (the GPU).
+namespace cpu {
+decltype(naive::maxpool2d_forward) maxpool2d_forward;
+decltype(naive::maxpool2d_backward) maxpool2d_backward;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::maxpool2d_forward) maxpool2d_forward;
+decltype(naive::maxpool2d_backward) maxpool2d_backward;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_MAXPOOL2D_API

@@ -3,14 +3,22 @@
 #pragma once
 #include <cstdint>
 
-#define FACET_MSE_API                                                                                  \
-  void mse_forward(float* loss /* (1) */, const float* pred /* (n) */, const float* target /* (n) */,   \
-                   int64_t n);                                                                           \
-  void mse_backward(float* dpred /* (n) */, const float* dloss /* (1) */, const float* pred,            \
-                    const float* target, int64_t n);
-
 namespace facet {
-namespace cpu { FACET_MSE_API }
-namespace cuda { FACET_MSE_API }
+// The definition in plain loops (kernels/naive/mse.cpp): read these first.
+namespace naive {
+void mse_forward(float* loss /* (1) */, const float* pred /* (n) */, const float* target /* (n) */,
+                 int64_t n);
+void mse_backward(float* dpred /* (n) */, const float* dloss /* (1) */, const float* pred,
+                  const float* target, int64_t n);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/mse.cu (the GPU).
+namespace cpu {
+decltype(naive::mse_forward) mse_forward;
+decltype(naive::mse_backward) mse_backward;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::mse_forward) mse_forward;
+decltype(naive::mse_backward) mse_backward;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_MSE_API

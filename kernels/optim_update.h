@@ -9,15 +9,25 @@
 #pragma once
 #include <cstdint>
 
-#define FACET_OPTIM_API                                                                                \
-  void sgd_update(float* param, float* velocity, const float* grad, int64_t n, float lr, float momentum, \
-                  float weight_decay, bool nesterov);                                                    \
-  void adam_update(float* param, float* m, float* v, const float* grad, int64_t n, float lr, float beta1, \
-                   float beta2, float eps, float weight_decay, bool decoupled, int64_t step);            \
-  void max_norm_rows(float* w, int rows, int cols, float max_norm);
-
 namespace facet {
-namespace cpu { FACET_OPTIM_API }
-namespace cuda { FACET_OPTIM_API }
+// The definition in plain loops (kernels/naive/optim_update.cpp): read these first.
+namespace naive {
+void sgd_update(float* param, float* velocity, const float* grad, int64_t n, float lr, float momentum,
+                float weight_decay, bool nesterov);
+void adam_update(float* param, float* m, float* v, const float* grad, int64_t n, float lr, float beta1,
+                 float beta2, float eps, float weight_decay, bool decoupled, int64_t step);
+void max_norm_rows(float* w, int rows, int cols, float max_norm);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/optim_update.cu (the GPU).
+namespace cpu {
+decltype(naive::sgd_update) sgd_update;
+decltype(naive::adam_update) adam_update;
+decltype(naive::max_norm_rows) max_norm_rows;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::sgd_update) sgd_update;
+decltype(naive::adam_update) adam_update;
+decltype(naive::max_norm_rows) max_norm_rows;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_OPTIM_API

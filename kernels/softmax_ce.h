@@ -12,18 +12,28 @@
 #pragma once
 #include <cstdint>
 
-#define FACET_SOFTMAX_CE_API                                                                           \
-  void softmax_forward(float* probs /* (B,C) */, const float* logits /* (B,C) */, int B, int C);        \
-  void softmax_cross_entropy_forward(float* losses /* (B) */, float* probs /* (B,C) saved */,          \
-                                     const float* logits /* (B,C) */, const int32_t* targets /* (B) */, \
-                                     const float* class_weights /* (C) or null */, int B, int C,        \
-                                     float label_smoothing);                                             \
-  void softmax_cross_entropy_backward(float* dlogits /* (B,C) */, const float* dlosses /* (B) */,      \
-                                      const float* probs, const int32_t* targets,                       \
-                                      const float* class_weights, int B, int C, float label_smoothing);
-
 namespace facet {
-namespace cpu { FACET_SOFTMAX_CE_API }
-namespace cuda { FACET_SOFTMAX_CE_API }
+// The definition in plain loops (kernels/naive/softmax_ce.cpp): read these first.
+namespace naive {
+void softmax_forward(float* probs /* (B,C) */, const float* logits /* (B,C) */, int B, int C);
+void softmax_cross_entropy_forward(float* losses /* (B) */, float* probs /* (B,C) saved */,
+                                   const float* logits /* (B,C) */, const int32_t* targets /* (B) */,
+                                   const float* class_weights /* (C) or null */, int B, int C,
+                                   float label_smoothing);
+void softmax_cross_entropy_backward(float* dlogits /* (B,C) */, const float* dlosses /* (B) */,
+                                    const float* probs, const int32_t* targets,
+                                    const float* class_weights, int B, int C, float label_smoothing);
+}  // namespace naive
+
+// The same functions, fast: kernels/cpu/ (threads, blocking) and kernels/cuda/softmax_ce.cu (the GPU).
+namespace cpu {
+decltype(naive::softmax_forward) softmax_forward;
+decltype(naive::softmax_cross_entropy_forward) softmax_cross_entropy_forward;
+decltype(naive::softmax_cross_entropy_backward) softmax_cross_entropy_backward;
+}  // namespace cpu
+namespace cuda {
+decltype(naive::softmax_forward) softmax_forward;
+decltype(naive::softmax_cross_entropy_forward) softmax_cross_entropy_forward;
+decltype(naive::softmax_cross_entropy_backward) softmax_cross_entropy_backward;
+}  // namespace cuda
 }  // namespace facet
-#undef FACET_SOFTMAX_CE_API

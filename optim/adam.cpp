@@ -55,7 +55,7 @@ std::vector<std::string> Adam::buffer_names() const {
 
 void Adam::update(Slot& slot, const Tensor& grad) {
   Tensor& p = slot.param.tensor;
-  FACET_CALL(p.device(), adam_update, p.data(), slot.buffers[0].data(), slot.buffers[1].data(), grad.data(),
+  kernels_for(p.device()).adam_update(p.data(), slot.buffers[0].data(), slot.buffers[1].data(), grad.data(),
              p.numel(), lr_, options_.beta1, options_.beta2, options_.eps, options_.weight_decay, decoupled_,
              slot.steps);
 }

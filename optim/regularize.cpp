@@ -36,7 +36,7 @@ void add_l2_gradient(const std::vector<NamedTensor>& params, float lambda) {
   for (const NamedTensor& p : params) {
     Tensor g = p.tensor.grad();
     if (!g.defined()) continue;
-    FACET_CALL(p.tensor.device(), axpy, g.data(), lambda, p.tensor.data(), p.tensor.numel());
+    kernels_for(p.tensor.device()).axpy(g.data(), lambda, p.tensor.data(), p.tensor.numel());
   }
 }
 
@@ -47,7 +47,7 @@ void apply_max_norm(const std::vector<NamedTensor>& params, float max_norm) {
     if (p.tensor.dim() < 2 || p.tensor.numel() == 0) continue;
     Tensor w = p.tensor;
     const int64_t rows = w.size(0), cols = w.numel() / rows;  // (OUT, IN) or (K, C*R*S)
-    FACET_CALL(w.device(), max_norm_rows, w.data(), int(rows), int(cols), max_norm);
+    kernels_for(w.device()).max_norm_rows(w.data(), int(rows), int(cols), max_norm);
   }
 }
 
@@ -62,7 +62,7 @@ float clip_grad_norm(const std::vector<NamedTensor>& params, float max_norm) {
     Tensor g = p.tensor.grad();
     if (!g.defined()) continue;
     Tensor ss = Tensor::empty({1}, g.device());
-    FACET_CALL(g.device(), sum_squares, ss.data(), g.data(), g.numel());
+    kernels_for(g.device()).sum_squares(ss.data(), g.data(), g.numel());
     total += double(ss.item());
     grads.push_back(g);
   }
@@ -70,7 +70,7 @@ float clip_grad_norm(const std::vector<NamedTensor>& params, float max_norm) {
   if (!std::isfinite(norm)) return float(norm);
   const double coef = double(max_norm) / (norm + 1e-6);
   if (coef < 1.0)
-    for (Tensor& g : grads) FACET_CALL(g.device(), scale_forward, g.data(), g.data(), float(coef), g.numel());
+    for (Tensor& g : grads) kernels_for(g.device()).scale_forward(g.data(), g.data(), float(coef), g.numel());
   return float(norm);
 }
 

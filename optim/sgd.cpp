@@ -50,7 +50,7 @@ std::vector<std::string> Sgd::buffer_names() const {
 void Sgd::update(Slot& slot, const Tensor& grad) {
   Tensor& p = slot.param.tensor;
   float* velocity = slot.buffers.empty() ? nullptr : slot.buffers[0].data();
-  FACET_CALL(p.device(), sgd_update, p.data(), velocity, grad.data(), p.numel(), lr_, options_.momentum,
+  kernels_for(p.device()).sgd_update(p.data(), velocity, grad.data(), p.numel(), lr_, options_.momentum,
              options_.weight_decay, options_.nesterov);
 }
 

@@ -133,7 +133,7 @@ float* TensorImpl::grad_data() {
     grad = std::make_shared<TensorImpl>();
     grad->storage = std::make_shared<Storage>(numel(), device());
     grad->shape = shape;
-    FACET_CALL(device(), fill, grad->data(), 0.0f, numel());
+    kernels_for(device()).fill(grad->data(), 0.0f, numel());
   }
   return grad->data();
 }
@@ -157,7 +157,7 @@ Tensor Tensor::zeros(const Shape& shape, Device device) { return full(shape, 0.0
 
 Tensor Tensor::full(const Shape& shape, float value, Device device) {
   Tensor t = empty(shape, device);
-  FACET_CALL(device, fill, t.data(), value, t.numel());
+  kernels_for(device).fill(t.data(), value, t.numel());
   return t;
 }
 
@@ -268,7 +268,7 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
     impl->parents = {impl_};
     impl->backward_fn = [](TensorImpl& self) {
       TensorImpl& x = *self.parents[0];
-      FACET_CALL(x.device(), accumulate, x.grad_data(), self.grad->data(), x.numel());
+      kernels_for(x.device()).accumulate(x.grad_data(), self.grad->data(), x.numel());
     };
   }
   return Tensor(impl);
@@ -324,7 +324,7 @@ void Tensor::backward() {
     }
   }
 
-  FACET_CALL(root.device(), fill, root.grad_data(), 1.0f, 1);
+  kernels_for(root.device()).fill(root.grad_data(), 1.0f, 1);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     TensorImpl* node = *it;
     if (node->backward_fn && node->grad) node->backward_fn(*node);

@@ -11,8 +11,8 @@
 // (PQ = 4 at conv6) group images so each GEMM has >= kChunkCols columns for the 48-wide micro-kernel.
 // Weight gradients are accumulated per slot (chunk c goes to slot c % S, slots in chunk order, S fixed by
 // the shape) and the slots are summed in order, so dW does not depend on the thread count (S < 5 threads).
-// With fewer chunks than threads (batch-1 inference, or one chunk of tiny images) the reference path runs
-// instead: one GEMM per chunk with the threads inside it (kernels/cpu/conv2d_reference.cpp).
+// With fewer chunks than threads (batch-1 inference, or one chunk of tiny images) the small-batch path
+// runs instead: one GEMM per chunk with the threads inside it (kernels/cpu/conv2d_im2col.cpp).
 #include <omp.h>
 
 #include <algorithm>
@@ -26,7 +26,8 @@
 #include "kernels/conv2d.h"
 #include "kernels/cpu/batchnorm_stats.h"
 #include "kernels/cpu/conv2d_pack.h"
-#include "kernels/cpu/conv2d_reference.h"
+#include "kernels/cpu/conv2d_geometry.h"
+#include "kernels/cpu/conv2d_im2col.h"
 #include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/gemm.h"
 
@@ -37,18 +38,12 @@ constexpr int64_t kChunkCols = 512;  // GEMM columns per chunk: >= 10 tiles of t
 constexpr int kSlots = 4;            // weight-gradient partial sums (a function of the shape only)
 constexpr int64_t kBlockFloats = int64_t(128) << 10;  // col block of one thread: 512 KiB
 
-struct Geometry {
-  int P, Q;
-  int64_t PQ, HW, CRS;
-  explicit Geometry(const Conv2dDims& d)
-      : P(d.P()), Q(d.Q()), PQ(int64_t(d.P()) * d.Q()), HW(int64_t(d.H) * d.W), CRS(int64_t(d.C) * d.R * d.S) {}
-};
+using conv_detail::Geometry;
+using conv_detail::is_pointwise;
 
 int chunk_images(const Conv2dDims& d, const Geometry& g) {
-  return int(std::clamp<int64_t>((kChunkCols + g.PQ - 1) / g.PQ, 1, d.N));
+  return conv_detail::chunk_images(d, g, kChunkCols, INT64_MAX);  // no budget: chunks are kChunkCols wide
 }
-
-bool is_pointwise(const Conv2dDims& d) { return d.R == 1 && d.S == 1 && d.stride == 1 && d.pad == 0; }
 
 std::atomic<ConvIm2col> g_im2col{[] {
   const char* e = std::getenv("FACET_CONV_IM2COL");
@@ -69,8 +64,8 @@ const gemm_detail::GemmKernel* fused_kernel(const Conv2dDims& d) {
 // dimension of both operands. On planes at most kPackedWeightGradMaxQ wide: im2col into the packing (packed
 // col^T; its per-run loads are few when a run is a whole short row). On wider ones: col in memory and
 // sgemm_nt's dot products, which need no packing at all, where the blocked sgemm would transpose both dY and
-// col into panels (and waste 21 of the 48-wide tile on layer 1's C*R*S = 27). Measured in the bench's
-// conv rows (docs/performance.md, third round).
+// col into panels (and waste 21 of the 48-wide tile on layer 1's C*R*S = 27). Chosen from the bench's
+// conv rows: docs/performance.md, "Third round", the `automatic` im2col mode.
 constexpr int kPackedWeightGradMaxQ = 8;
 
 conv_pack::Im2colView im2col_view(const float* in, const Conv2dDims& d, int Q, int n0, int p0, int p1) {
@@ -191,7 +186,7 @@ struct Moments {
 
 // The forward pass; with `moments` (chunks x K) the epilogue also sums each block of the output while it is
 // in cache. Returns false (nothing computed) when the batch-parallel path does not apply (fewer chunks than
-// threads): the caller then runs the reference path.
+// threads): the caller then runs the small-batch path (conv2d_im2col.cpp).
 bool forward_chunks(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d,
                     const Geometry& g, std::vector<Moments>* moments) {
   const int G = chunk_images(d, g), chunks = (d.N + G - 1) / G, nt = threads_here();
@@ -264,7 +259,7 @@ bool forward_chunks(float* out, const float* in, const float* weight, const floa
 void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
   const Geometry g(d);
   if (d.N <= 0 || d.K <= 0 || g.P <= 0 || g.Q <= 0) return;
-  if (!forward_chunks(out, in, weight, bias, d, g, nullptr)) conv2d_forward_reference(out, in, weight, bias, d);
+  if (!forward_chunks(out, in, weight, bias, d, g, nullptr)) conv2d_forward_im2col(out, in, weight, bias, d);
 }
 
 // The chunks' moments merged in chunk order per channel (Chan et al.: n, mean and M2 = sum (y - mean)^2 of two
@@ -278,7 +273,7 @@ void conv2d_forward_bn_stats(float* out, float* mean, float* rstd, float* runnin
   if (d.N <= 0 || d.K <= 0 || g.P <= 0 || g.Q <= 0) return;
   std::vector<Moments> moments;
   if (!forward_chunks(out, in, weight, bias, d, g, &moments)) {  // tiny batch: the output is read again
-    conv2d_forward_reference(out, in, weight, bias, d);
+    conv2d_forward_im2col(out, in, weight, bias, d);
     detail::batchnorm2d_batch_stats(mean, rstd, running_mean, running_var, out, d.N, d.K, int(g.PQ), momentum, eps);
     return;
   }
@@ -310,37 +305,116 @@ void conv2d_fold_batchnorm(float* weight_out, float* bias_out, const float* weig
   }
 }
 
-// dbias[k]  += sum_{n,p,q} dout[n,k,p,q]                      (double, per image 8 interleaved partial sums)
-// dW        += sum over chunks of dY_chunk * col_chunk^T       (per slot, slots summed in order)
-// din       += col2im(W^T * dY_chunk)                          (each chunk's own images)
+namespace {
+
+// dbias[k] += sum_{n,p,q} dout[n,k,p,q]   (double, per image 8 interleaved partial sums)
+void bias_grad(float* dbias, const float* dout, const Conv2dDims& d, const Geometry& g) {
+#pragma omp parallel for schedule(static) if (int64_t(d.N) * d.K * g.PQ >= (1 << 15))
+  for (int k = 0; k < d.K; ++k) {
+    double s = 0.0;
+    for (int n = 0; n < d.N; ++n) s += sum_double(dout + (int64_t(n) * d.K + k) * g.PQ, g.PQ);
+    dbias[k] += float(s);
+  }
+}
+
+// How the weight gradient dW = dY col^T is computed, chosen once per call (see kPackedWeightGradMaxQ):
+// `fused` set: im2col into the GEMM's packing; else `dot`: col in memory and sgemm_nt's dot products (falls back
+// to sgemm without AVX-512); else col in memory and the blocked sgemm.
+struct WeightGradPlan {
+  const gemm_detail::GemmKernel* fused = nullptr;
+  bool dot = false;
+};
+
+WeightGradPlan weight_grad_plan(const Conv2dDims& d, const Geometry& g) {
+  const ConvIm2col mode = g_im2col.load(std::memory_order_relaxed);
+  const bool packed = mode == ConvIm2col::packed || (mode == ConvIm2col::automatic && g.Q <= kPackedWeightGradMaxQ);
+  WeightGradPlan plan;
+  plan.fused = packed ? fused_kernel(d) : nullptr;
+  plan.dot = mode == ConvIm2col::automatic && !plan.fused;
+  return plan;
+}
+
+// One block of backward's work: output rows [p0, p1) of the chunk's images [n0, n0+cnt), whose output gradient
+// dY is (K, cols) with leading dimension lddy (dout itself for one image, a gathered copy for several).
+struct Block {
+  int n0, cnt, p0, p1, cols;
+  const float* dY;
+  int lddy;
+  bool direct;  // one pointwise image: the image is its own col matrix
+};
+
+Block gather_block(const float* dout, const Conv2dDims& d, const Geometry& g, int n0, int cnt, int p0, int p1) {
+  Block b{n0, cnt, p0, p1, cnt * (p1 - p0) * g.Q, dout + int64_t(n0) * d.K * g.PQ + int64_t(p0) * g.Q, int(g.PQ),
+          cnt == 1 && is_pointwise(d)};
+  if (cnt > 1) {
+    float* dyc = scratch(tl_y, int64_t(d.K) * b.cols);  // (K, cnt*PQ), gathered
+    for (int j = 0; j < cnt; ++j)
+      for (int k = 0; k < d.K; ++k)
+        std::copy_n(dout + (int64_t(n0 + j) * d.K + k) * g.PQ, g.PQ, dyc + int64_t(k) * b.cols + j * g.PQ);
+    b.dY = dyc;
+    b.lddy = b.cols;
+  }
+  return b;
+}
+
+// dW_partial (K, CRS) = dY * col^T, overwriting on the slot's first block (beta 0), else adding.
+void weight_grad_block(float* partial, bool first, const Block& b, const float* in, const Conv2dDims& d,
+                       const Geometry& g, const WeightGradPlan& plan) {
+  const int K = d.K, CRS = int(g.CRS);
+  const float beta = first ? 0.0f : 1.0f;
+  if (plan.fused && !b.direct) {
+    const conv_pack::Im2colView v = im2col_view(in, d, g.Q, b.n0, b.p0, b.p1);
+    gemm_detail::sgemm_packed_b(*plan.fused, false, K, CRS, b.cols, 1.0f, b.dY, b.lddy,
+                                {conv_pack::pack_col_transposed, &v}, beta, partial, CRS);
+    return;
+  }
+  const float* X = in + int64_t(b.n0) * d.C * g.HW + int64_t(b.p0) * g.Q;  // (CRS, cols)
+  int ldx = int(g.PQ);
+  if (!b.direct) {
+    float* col = scratch(tl_col, g.CRS * b.cols);
+    im2col_block(col, in, d, g, b.n0, b.cnt, b.p0, b.p1);
+    X = col;
+    ldx = b.cols;
+  }
+  if (!(plan.dot && gemm_detail::sgemm_nt(K, CRS, b.cols, b.dY, b.lddy, X, ldx, beta, partial, CRS)))
+    sgemm(false, true, K, CRS, b.cols, 1.0f, b.dY, b.lddy, X, ldx, beta, partial, CRS);
+}
+
+// din += col2im(W^T * dY)   (for a pointwise image straight into din: it is its own col)
+void data_grad_block(float* din, const Block& b, const float* weight, const Conv2dDims& d, const Geometry& g) {
+  const int K = d.K, CRS = int(g.CRS);
+  if (b.direct) {
+    sgemm(true, false, CRS, b.cols, K, 1.0f, weight, CRS, b.dY, b.lddy, 1.0f,
+          din + int64_t(b.n0) * d.C * g.HW + int64_t(b.p0) * g.Q, int(g.PQ));
+    return;
+  }
+  float* dcol = scratch(tl_dcol, g.CRS * b.cols);  // (CRS, cols)
+  sgemm(true, false, CRS, b.cols, K, 1.0f, weight, CRS, b.dY, b.lddy, 0.0f, dcol, b.cols);
+  col2im_add_block(din, dcol, d, g, b.n0, b.cnt, b.p0, b.p1);
+}
+
+}  // namespace
+
+// dbias  += sum of dout                                     (bias_grad)
+// dW     += sum over chunks of dY_chunk * col_chunk^T        (per slot, slots summed in order)
+// din    += col2im(W^T * dY_chunk)                           (each chunk's own images)
+// Chunk c goes to slot c % slots; a thread owns a slot, so its partial dW needs no atomics, and the slots are
+// summed in order at the end: dW does not depend on the thread count.
 void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                      const float* weight, const Conv2dDims& d) {
   const Geometry g(d);
   if (d.N <= 0 || d.K <= 0 || g.P <= 0 || g.Q <= 0) return;
-  const int K = d.K, CRS = int(g.CRS);
-  if (dbias) {
-#pragma omp parallel for schedule(static) if (int64_t(d.N) * K * g.PQ >= (1 << 15))
-    for (int k = 0; k < K; ++k) {
-      double s = 0.0;
-      for (int n = 0; n < d.N; ++n) s += sum_double(dout + (int64_t(n) * K + k) * g.PQ, g.PQ);
-      dbias[k] += float(s);
-    }
-  }
+  if (dbias) bias_grad(dbias, dout, d, g);
   if (!din && !dweight) return;
   const int G = chunk_images(d, g), chunks = (d.N + G - 1) / G, nt = threads_here();
   if (chunks < nt) {
-    conv2d_backward_reference(din, dweight, nullptr, dout, in, weight, d);
+    conv2d_backward_im2col(din, dweight, nullptr, dout, in, weight, d);
     return;
   }
   const int slots = std::min(chunks, std::max(kSlots, nt));
-  const int64_t wn = int64_t(K) * CRS;
-  // (slots, K, CRS): each slot's first chunk overwrites (beta 0), so no zeroing is needed.
-  float* partial = dweight ? scratch(tl_partial, slots * wn) : nullptr;
-  const bool pointwise = is_pointwise(d);
-  const ConvIm2col mode = g_im2col.load(std::memory_order_relaxed);
-  const bool packed_dw = mode == ConvIm2col::packed || (mode == ConvIm2col::automatic && g.Q <= kPackedWeightGradMaxQ);
-  const gemm_detail::GemmKernel* fused = packed_dw ? fused_kernel(d) : nullptr;
-  const bool dot_dw = mode == ConvIm2col::automatic && !fused;  // sgemm_nt (falls back without AVX-512)
+  const int64_t wn = int64_t(d.K) * g.CRS;
+  float* partial = dweight ? scratch(tl_partial, slots * wn) : nullptr;  // (slots, K, CRS)
+  const WeightGradPlan plan = weight_grad_plan(d, g);
   const int rows = block_rows(g, G);
 #pragma omp parallel for schedule(static) num_threads(std::min(nt, slots)) if (nt > 1)
   for (int slot = 0; slot < slots; ++slot) {
@@ -349,49 +423,10 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
       const int n0 = ci * G, cnt = std::min(G, d.N - n0);
       // Blocks of output rows (one image) or the whole chunk (several small images, dY gathered).
       for (int p0 = 0; p0 < g.P; p0 += rows) {
-        const int p1 = std::min(g.P, p0 + rows);
-        const int cols = cnt * (p1 - p0) * g.Q;
-        const float* dY = dout + int64_t(n0) * K * g.PQ + int64_t(p0) * g.Q;  // (K, cols), ld PQ
-        int lddy = int(g.PQ);
-        if (cnt > 1) {
-          float* dyc = scratch(tl_y, int64_t(K) * cols);  // (K, cnt*PQ), gathered
-          for (int j = 0; j < cnt; ++j)
-            for (int k = 0; k < K; ++k)
-              std::copy_n(dout + (int64_t(n0 + j) * K + k) * g.PQ, g.PQ, dyc + int64_t(k) * cols + j * g.PQ);
-          dY = dyc;
-          lddy = cols;
-        }
-        const bool direct = cnt == 1 && pointwise;  // the image is its own col matrix
-        const float* X = in + int64_t(n0) * d.C * g.HW + int64_t(p0) * g.Q;
-        int ldx = int(g.PQ);
-        if (dweight && fused && !direct) {
-          const conv_pack::Im2colView v = im2col_view(in, d, g.Q, n0, p0, p1);
-          gemm_detail::sgemm_packed_b(*fused, false, K, CRS, cols, 1.0f, dY, lddy,
-                                      {conv_pack::pack_col_transposed, &v}, first ? 0.0f : 1.0f, partial + slot * wn,
-                                      CRS);
-          first = false;
-        } else if (dweight) {
-          if (!direct) {
-            float* col = scratch(tl_col, g.CRS * cols);
-            im2col_block(col, in, d, g, n0, cnt, p0, p1);
-            X = col;
-            ldx = cols;
-          }
-          if (!(dot_dw && gemm_detail::sgemm_nt(K, CRS, cols, dY, lddy, X, ldx, first ? 0.0f : 1.0f,
-                                                 partial + slot * wn, CRS)))
-            sgemm(false, true, K, CRS, cols, 1.0f, dY, lddy, X, ldx, first ? 0.0f : 1.0f, partial + slot * wn, CRS);
-          first = false;
-        }
-        if (din) {
-          if (direct) {
-            sgemm(true, false, CRS, cols, K, 1.0f, weight, CRS, dY, lddy, 1.0f,
-                  din + int64_t(n0) * d.C * g.HW + int64_t(p0) * g.Q, int(g.PQ));
-          } else {
-            float* dcol = scratch(tl_dcol, g.CRS * cols);
-            sgemm(true, false, CRS, cols, K, 1.0f, weight, CRS, dY, lddy, 0.0f, dcol, cols);
-            col2im_add_block(din, dcol, d, g, n0, cnt, p0, p1);
-          }
-        }
+        const Block b = gather_block(dout, d, g, n0, cnt, p0, std::min(g.P, p0 + rows));
+        if (dweight) weight_grad_block(partial + slot * wn, first, b, in, d, g, plan);
+        first = first && !dweight;
+        if (din) data_grad_block(din, b, weight, d, g);
       }
     }
   }

@@ -9,7 +9,7 @@
 // (gemm_microkernel.h), folding in transposes, alpha (into A) and zero padding of edge panels.
 //
 // Threads (OpenMP), without a barrier inside the product so a core taken by another process costs its share
-// of the time and no more (a barrier per kc slice turned a 40 ms product into seconds on a busy machine):
+// of the time and no more (docs/performance.md, "Moved out of kernel comments"):
 //   blocks of C (the usual case): C is cut into >= 2 x threads rectangles of whole register tiles; threads
 //            take them dynamically and run the loops above on each with their own packed A and B. A row of
 //            blocks re-packs its A slice once per block: ~2-3% extra work at 1024^3, nothing for conv shapes

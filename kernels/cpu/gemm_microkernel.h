@@ -38,7 +38,7 @@ const GemmKernel* avx512_kernel();
 // fallback (for testing and benchmarking it).
 const GemmKernel& active_kernel();
 
-// sgemm with an explicit kernel (tests run every kernel against sgemm_reference through this).
+// sgemm with an explicit kernel (tests run every kernel against naive::sgemm through this).
 void sgemm_with(const GemmKernel& kernel, bool transA, bool transB, int M, int N, int K, float alpha,
                 const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc);
 

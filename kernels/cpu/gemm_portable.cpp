@@ -1,6 +1,6 @@
 // Portable micro-kernel and packing routines for the blocked sgemm (layouts in gemm_microkernel.h): plain
 // C++ on fixed-size arrays, which compilers vectorize for whatever SIMD the build targets. Used where the
-// CPU lacks AVX-512, and tested on every machine against sgemm_reference.
+// CPU lacks AVX-512, and tested on every machine against naive::sgemm.
 #include "kernels/cpu/gemm_microkernel.h"
 
 namespace facet::cpu::gemm_detail {

@@ -64,7 +64,7 @@ void check_sgemm(bool ta, bool tb, int M, int N, int K, float alpha, float beta,
   Vec C = random_uniform(size_t(M) * ldc, seed + 2);
   if (beta == 0.0f) C.assign(C.size(), std::numeric_limits<float>::quiet_NaN());  // must not be read
   Vec ref = C;
-  facet::cpu::sgemm_reference(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), ldc);
+  facet::naive::sgemm(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), ldc);
   Dev<float> a(A), b(B), c(C);
   facet::cuda::sgemm(ta, tb, M, N, K, alpha, a.get(), lda, b.get(), ldb, beta, c.get(), ldc);
   Vec got = c.to_host();

@@ -1,51 +1,60 @@
-// The backends the kernel tests run on: the CPU and CUDA (tests/kernels/backend_cuda.cpp, on the emulator).
+// The backends the kernel tests run on: naive, cpu and cuda (facet_cuda_emu: the CUDA kernels on the CPU emulator).
 #include "tests/kernels/backend.h"
 
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cuda/runtime.h"
+
 namespace facet::test {
-
-const KernelTable& cuda_kernel_table();  // tests/kernels/backend_cuda.cpp
-
 namespace {
 
 void* host_alloc(std::size_t bytes) { return std::malloc(bytes ? bytes : 1); }
 void host_release(void* p) { std::free(p); }
 void host_copy(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
 
-const KernelTable& cpu_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t;
-    t.name = "cpu";
-    t.alloc = host_alloc;
-    t.release = host_release;
-    t.to_device = host_copy;
-    t.to_host = host_copy;
-#define FACET_TEST_NS facet::cpu
-    FACET_TEST_KERNELS(FACET_TEST_BIND_KERNEL)
-#undef FACET_TEST_NS
-    return t;
-  }();
-  return table;
+KernelTable on_host(const ::facet::KernelTable& kernels) {
+  KernelTable t;
+  static_cast<::facet::KernelTable&>(t) = kernels;
+  t.alloc = host_alloc;
+  t.release = host_release;
+  t.to_device = host_copy;
+  t.to_host = host_copy;
+  return t;
+}
+
+KernelTable on_cuda() {
+  facet::cuda::set_emulation_enabled(true);  // the emulator reports a device only when asked to
+  KernelTable t;
+  static_cast<::facet::KernelTable&>(t) = facet::cuda::kernel_table();
+  t.alloc = facet::cuda::device_alloc;
+  t.release = facet::cuda::device_free;
+  t.to_device = facet::cuda::copy_to_device;
+  t.to_host = facet::cuda::copy_to_host;
+  return t;
 }
 
 }  // namespace
 
-const char* backend_name(Backend b) { return b == Backend::CPU ? "cpu" : "cuda"; }
+const char* backend_name(Backend b) { return b == Backend::Naive ? "naive" : b == Backend::CPU ? "cpu" : "cuda"; }
 
 const KernelTable& kernel_table(Backend b) {
+  static const KernelTable naive = on_host(facet::naive::kernel_table());
+  static const KernelTable cpu = on_host(facet::cpu::kernel_table());
   switch (b) {
+    case Backend::Naive:
+      return naive;
     case Backend::CPU:
-      return cpu_kernel_table();
-    case Backend::CUDA:
-      return cuda_kernel_table();
+      return cpu;
+    case Backend::CUDA: {
+      static const KernelTable cuda = on_cuda();
+      return cuda;
+    }
   }
-  throw std::runtime_error(std::string("tests/kernels/backend.cpp: no kernel table for backend ") + backend_name(b) +
-                           " (add tests/kernels/backend_cuda.cpp, see backend.h)");
+  throw std::runtime_error(std::string("tests/kernels/backend.cpp: no kernel table for backend ") + backend_name(b));
 }
 
-std::vector<Backend> backends_under_test() { return {Backend::CPU, Backend::CUDA}; }
+std::vector<Backend> backends_under_test() { return {Backend::Naive, Backend::CPU, Backend::CUDA}; }
 
 }  // namespace facet::test

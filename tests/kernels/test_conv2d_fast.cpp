@@ -1,5 +1,5 @@
-// The batch-parallel conv2d (kernels/cpu/conv2d.cpp) against the plain im2col + SGEMM reference path
-// (conv2d_forward_reference / conv2d_backward_reference) on odd shapes: 1x1/3x3/5x5 kernels, stride 1 and 2,
+// The batch-parallel conv2d (kernels/cpu/conv2d.cpp) against its small-batch im2col + SGEMM path
+// (conv2d_forward_im2col / conv2d_backward_im2col) on odd shapes: 1x1/3x3/5x5 kernels, stride 1 and 2,
 // pad 0..2, odd image sides, batches that make one chunk, several chunks, and fewer chunks than threads,
 // images split into several row blocks,
 // at 1 and 2 threads, with im2col packed (fused into the GEMM's packing), in memory and automatic; gradients accumulate
@@ -12,7 +12,7 @@
 
 #include "kernels/conv2d.h"
 #include "kernels/cpu/conv2d_pack.h"
-#include "kernels/cpu/conv2d_reference.h"
+#include "kernels/cpu/conv2d_im2col.h"
 #include "tests/common/check.h"
 
 namespace {
@@ -73,13 +73,13 @@ void check_shape(const facet::Conv2dDims& d, bool with_bias, bool with_din, uint
   const double atol = 1e-5 * (d.C * d.R * d.S + 1), rtol = 1e-5;
   Vec y(out_n, 7.0f), y_ref(out_n, -7.0f);  // forward overwrites whatever was there
   facet::cpu::conv2d_forward(y.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, d);
-  facet::cpu::conv2d_forward_reference(y_ref.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, d);
+  facet::cpu::conv2d_forward_im2col(y_ref.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, d);
   CHECK_ALL_CLOSE(y, y_ref, atol, rtol);
   // Gradients start non-zero: the kernels must add, not overwrite.
   Vec dx = seeded(in_n, seed + 4), dw = seeded(w_n, seed + 5), db = seeded(size_t(d.K), seed + 6);
   Vec dx_ref = dx, dw_ref = dw, db_ref = db;
   facet::cpu::conv2d_backward(with_din ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(), d);
-  facet::cpu::conv2d_backward_reference(with_din ? dx_ref.data() : nullptr, dw_ref.data(), db_ref.data(), dy.data(),
+  facet::cpu::conv2d_backward_im2col(with_din ? dx_ref.data() : nullptr, dw_ref.data(), db_ref.data(), dy.data(),
                                         x.data(), w.data(), d);
   const double g_atol = 1e-5 * (double(d.N) * d.P() * d.Q() + d.K + 1);
   CHECK_ALL_CLOSE(dx, dx_ref, atol * d.K, rtol);

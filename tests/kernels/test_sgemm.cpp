@@ -1,4 +1,4 @@
-// sgemm of every backend against facet::cpu::sgemm_reference (itself checked on a hand case): odd shapes, all
+// sgemm of every backend against facet::naive::sgemm (itself checked on a hand case): odd shapes, all
 // four transpose combinations, padded leading dimensions, several (alpha, beta), beta == 0 over a C full of
 // NaN, and K == 0. (tests/kernels/test_sgemm_fast.cpp tests the CPU kernel's internals in more depth.)
 #include <catch2/catch.hpp>
@@ -16,7 +16,7 @@ namespace {
 
 using Vec = std::vector<float>;
 
-TEST_CASE("sgemm_reference: hand-computed 2x3 * 3x2, stored plain and transposed") {
+TEST_CASE("naive::sgemm: hand-computed 2x3 * 3x2, stored plain and transposed") {
   // [[1,2,3],[4,5,6]] * [[7,8],[9,10],[11,12]] = [[58,64],[139,154]]
   const Vec A = {1, 2, 3, 4, 5, 6}, At = {1, 4, 2, 5, 3, 6}, B = {7, 8, 9, 10, 11, 12}, Bt = {7, 9, 11, 8, 10, 12};
   const Vec expect = {58, 64, 139, 154};
@@ -24,11 +24,11 @@ TEST_CASE("sgemm_reference: hand-computed 2x3 * 3x2, stored plain and transposed
     for (int tb = 0; tb < 2; ++tb) {
       INFO("transA " << ta << " transB " << tb);
       Vec C(4, 1.0f);
-      cpu::sgemm_reference(ta, tb, 2, 2, 3, 1.0f, ta ? At.data() : A.data(), ta ? 2 : 3, tb ? Bt.data() : B.data(),
+      naive::sgemm(ta, tb, 2, 2, 3, 1.0f, ta ? At.data() : A.data(), ta ? 2 : 3, tb ? Bt.data() : B.data(),
                            tb ? 3 : 2, 0.0f, C.data(), 2);
       CHECK_ALL_CLOSE(C, expect, 0.0, 0.0);
       // alpha = 2, beta = -1 over C = expect:  2*AB - AB = AB
-      cpu::sgemm_reference(ta, tb, 2, 2, 3, 2.0f, ta ? At.data() : A.data(), ta ? 2 : 3, tb ? Bt.data() : B.data(),
+      naive::sgemm(ta, tb, 2, 2, 3, 2.0f, ta ? At.data() : A.data(), ta ? 2 : 3, tb ? Bt.data() : B.data(),
                            tb ? 3 : 2, -1.0f, C.data(), 2);
       CHECK_ALL_CLOSE(C, expect, 0.0, 0.0);
     }
@@ -39,7 +39,7 @@ struct GemmShape {
 };
 
 // Runs the backend's sgemm on one case and compares the whole C buffer (padding columns included, which must
-// keep their values) with sgemm_reference. Tolerance: atol = 1e-6 * (K + 1) (rounding of K products of values
+// keep their values) with naive::sgemm. Tolerance: atol = 1e-6 * (K + 1) (rounding of K products of values
 // in [-1, 1] summed in float in any order), rtol = 1e-5.
 void check_gemm(const KernelTable& k, bool tA, bool tB, GemmShape s, float alpha, float beta, int pad, bool nan_c,
                 uint64_t seed) {
@@ -52,7 +52,7 @@ void check_gemm(const KernelTable& k, bool tA, bool tB, GemmShape s, float alpha
   if (nan_c)  // only the M x N window: the padding must stay as it is anyway
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) C[size_t(i) * size_t(ldc) + size_t(j)] = std::numeric_limits<float>::quiet_NaN();
-  cpu::sgemm_reference(tA, tB, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), ldc);
+  naive::sgemm(tA, tB, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), ldc);
   DeviceArray<float> dA(k, A), dB(k, B), dC(k, C);
   k.sgemm(tA, tB, M, N, K, alpha, dA.get(), lda, dB.get(), ldb, beta, dC.get(), ldc);
   INFO("M " << M << " N " << N << " K " << K << " transA " << tA << " transB " << tB << " alpha " << alpha << " beta "
@@ -60,7 +60,7 @@ void check_gemm(const KernelTable& k, bool tA, bool tB, GemmShape s, float alpha
   CHECK_ALL_CLOSE(dC.to_host(), ref, 1e-6 * (K + 1), 1e-5);
 }
 
-TEST_CASE("sgemm vs sgemm_reference: odd shapes, all transposes, alpha/beta, padded leading dimensions") {
+TEST_CASE("sgemm vs naive::sgemm: odd shapes, all transposes, alpha/beta, padded leading dimensions") {
   const GemmShape shapes[] = {{1, 1, 1}, {3, 5, 7}, {17, 13, 29}, {64, 33, 1}, {5, 1, 40}, {1, 70, 9},
                               {67, 131, 300}, {129, 47, 65}, {50, 50, 260}};
   const float ab[][2] = {{1.0f, 0.0f}, {1.0f, 1.0f}, {0.5f, -0.75f}, {-1.25f, 2.0f}};

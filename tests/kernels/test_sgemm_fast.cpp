@@ -1,5 +1,5 @@
 // The blocked sgemm (every micro-kernel this CPU can run, and the public entry point) against the plain
-// sgemm_reference: odd and edge shapes around the register tiles and cache blocks, all transposes,
+// naive::sgemm: odd and edge shapes around the register tiles and cache blocks, all transposes,
 // padded leading dimensions, alpha/beta including beta == 0 over NaN, 1 and 2 threads, and calls from
 // inside a parallel region. Deterministic inputs (seeded mt19937).
 #include <omp.h>
@@ -45,7 +45,7 @@ bool close_to(const std::vector<float>& got, const std::vector<float>& ref, int 
   return rep.ok && pad_bad == 0;
 }
 
-// Runs `kernel` (null: the public facet::cpu::sgemm) on one case and compares with sgemm_reference.
+// Runs `kernel` (null: the public facet::cpu::sgemm) on one case and compares with naive::sgemm.
 bool check_case(const GemmKernel* kernel, bool tA, bool tB, Shape s, float alpha, float beta, int pad,
                 unsigned seed) {
   const int M = s.M, N = s.N, K = s.K;
@@ -62,7 +62,7 @@ bool check_case(const GemmKernel* kernel, bool tA, bool tB, Shape s, float alpha
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) C[static_cast<size_t>(i) * ldc + j] = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> ref = C;
-  facet::cpu::sgemm_reference(tA, tB, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), ldc);
+  facet::naive::sgemm(tA, tB, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), ldc);
   if (kernel)
     facet::cpu::gemm_detail::sgemm_with(*kernel, tA, tB, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta,
                                         C.data(), ldc);
@@ -189,7 +189,7 @@ TEST_CASE("sgemm_nt matches the reference on odd shapes and betas", "[sgemm][fas
         for (int i = 0; i < s.M; ++i)
           for (int j = 0; j < s.N; ++j) ref[size_t(i) * ldc + j] = 0.0f;  // the reference reads C even at beta 0
       REQUIRE(sgemm_nt(s.M, s.N, s.K, A.data(), lda, B.data(), ldb, beta, C.data(), ldc));
-      facet::cpu::sgemm_reference(false, true, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), ldb, beta, ref.data(),
+      facet::naive::sgemm(false, true, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), ldb, beta, ref.data(),
                                   ldc);
       CHECK(close_to(C, ref, s.M, s.N, ldc, 1e-5f * float(s.K), 1e-5f, "sgemm_nt"));
     }

@@ -1,6 +1,7 @@
-// The plain conv2d path, kept as the reference the fast kernels/cpu/conv2d.cpp is tested against, and used by
-// it when the batch has fewer chunks of images than threads (e.g. batch-1 inference): im2col + SGEMM with the
-// threads working inside each GEMM and inside im2col/col2im. Math in kernels/conv2d.h.
+// conv2d as im2col + one SGEMM per chunk of images, the threads working inside each GEMM and inside
+// im2col/col2im. kernels/cpu/conv2d.cpp runs it when the batch has fewer chunks of images than threads (e.g.
+// batch-1 inference), where its own batch-parallel path would leave threads idle; tests check the two paths
+// against each other. Math in kernels/conv2d.h.
 //
 // Images are processed in chunks of G (G depends only on the shapes, never on the thread count): the chunk's
 // patches are unrolled into col (CRS, G*PQ), CRS = C*R*S, so that
@@ -12,7 +13,8 @@
 // im2col/col2im (over images and channels), so every output element is produced by one thread in a fixed
 // order: results do not depend on the thread count as long as sgemm's do.
 // A 1x1, stride-1, unpadded convolution needs no im2col when G = 1: the image itself is col.
-#include "kernels/cpu/conv2d_reference.h"
+#include "kernels/cpu/conv2d_im2col.h"
+#include "kernels/cpu/conv2d_geometry.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -27,20 +29,12 @@ constexpr int64_t kTargetCols = 2048;             // GEMM columns per chunk wort
 constexpr int64_t kColBudget = int64_t(8) << 20;  // floats in the column buffer (32 MiB)
 constexpr int64_t kParallelMin = 1 << 15;          // elements before im2col/col2im use threads
 
-struct Geometry {
-  int P, Q;
-  int64_t PQ, HW, CRS;
-  explicit Geometry(const Conv2dDims& d)
-      : P(d.P()), Q(d.Q()), PQ(int64_t(d.P()) * d.Q()), HW(int64_t(d.H) * d.W), CRS(int64_t(d.C) * d.R * d.S) {}
-};
+using conv_detail::Geometry;
+using conv_detail::is_pointwise;
 
 int chunk_images(const Conv2dDims& d, const Geometry& g) {
-  int64_t G = (kTargetCols + g.PQ - 1) / g.PQ;
-  G = std::min(G, std::max<int64_t>(1, kColBudget / std::max<int64_t>(1, g.CRS * g.PQ)));
-  return int(std::clamp<int64_t>(G, 1, d.N));
+  return conv_detail::chunk_images(d, g, kTargetCols, kColBudget);
 }
-
-bool is_pointwise(const Conv2dDims& d) { return d.R == 1 && d.S == 1 && d.stride == 1 && d.pad == 0; }
 
 // col[(c*R + r)*S + s, j*PQ + p*Q + q] = in[n0+j, c, p*st-pad+r, q*st-pad+s]   (0 where that is padding)
 void im2col(float* col /* (CRS, G*PQ) */, const float* in /* (N,C,H,W) */, const Conv2dDims& d,
@@ -101,7 +95,7 @@ void col2im_add(float* din /* (N,C,H,W) */, const float* dcol /* (CRS, G*PQ) */,
 
 // out[n,k,p,q] = bias[k] + sum_{c,r,s} in[n,c,p*st-pad+r,q*st-pad+s] * w[k,c,r,s]
 //   per chunk: Y (K, G*PQ) = W (K,CRS) * col (CRS, G*PQ), then Y is scattered to out (N,K,P,Q) and bias added.
-void conv2d_forward_reference(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
+void conv2d_forward_im2col(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
   const Geometry g(d);
   if (d.N <= 0 || d.K <= 0 || g.P <= 0 || g.Q <= 0) return;
   const int G = chunk_images(d, g);
@@ -140,7 +134,7 @@ void conv2d_forward_reference(float* out, const float* in, const float* weight, 
 // dbias[k]       += sum_{n,p,q} dout[n,k,p,q]                         (double, in (n,p,q) order)
 // dw (K,CRS)     += dY (K, G*PQ) * col^T (G*PQ, CRS)                   per chunk
 // din            += col2im(W^T (CRS,K) * dY (K, G*PQ))                 per chunk
-void conv2d_backward_reference(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+void conv2d_backward_im2col(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                      const float* weight, const Conv2dDims& d) {
   const Geometry g(d);
   if (d.N <= 0 || d.K <= 0 || g.P <= 0 || g.Q <= 0) return;
