@@ -22,8 +22,8 @@
 #include "apps/cmd_train.h"
 #include "data/readers.h"
 #include "models/basecnn.h"
-#include "models/trainer_data.h"
-#include "models/trainer_run.h"
+#include "models/training/trainer_data.h"
+#include "models/training/trainer_run.h"
 
 namespace fs = std::filesystem;
 using namespace facet;

@@ -1,4 +1,4 @@
-// The trainer as a library call (models/trainer_run.h): runs repeat bit for bit under a seed, a run interrupted
+// The trainer as a library call (models/training/trainer_run.h): runs repeat bit for bit under a seed, a run interrupted
 // mid-epoch and resumed from its last checkpoint ends exactly where the uninterrupted run ends, and the Adience
 // protocol (fold files, fold split, 2-hot and tuple models) works end to end on generated benchmark-like data.
 #include <catch2/catch.hpp>
@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "data/io/atomic_file.h"
-#include "models/trainer.h"
-#include "models/trainer_run.h"
+#include "models/training/trainer.h"
+#include "models/training/trainer_run.h"
 #include "tensor/checkpoint.h"
 #include "tests/cli/cli_util.h"
 

@@ -1,4 +1,4 @@
-#include "models/trainer.h"
+#include "models/training/trainer.h"
 #include "data/io/atomic_file.h"
 
 #include <unistd.h>
@@ -15,7 +15,7 @@
 #include <stdexcept>
 
 #include "kernels/cuda/runtime.h"
-#include "models/report.h"
+#include "models/training/report.h"
 #include "optim/regularize.h"
 #include "tensor/checkpoint.h"
 #include "tensor/ops.h"

@@ -1,4 +1,4 @@
-#include "models/trainer_run.h"
+#include "models/training/trainer_run.h"
 #include "data/io/atomic_file.h"
 
 #include <omp.h>
@@ -12,8 +12,8 @@
 
 #include "data/labels.h"
 #include "models/mlp_models.h"
-#include "models/report.h"
-#include "models/trainer.h"
+#include "models/training/report.h"
+#include "models/training/trainer.h"
 #include "tensor/checkpoint.h"
 
 namespace facet {

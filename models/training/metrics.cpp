@@ -1,4 +1,4 @@
-#include "models/metrics.h"
+#include "models/training/metrics.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "models/trainer_data.h"
+#include "models/training/trainer_data.h"
 
 #include <algorithm>
 #include <cstdlib>

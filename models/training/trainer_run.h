@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/metrics.h"
-#include "models/trainer_spec.h"
+#include "models/training/metrics.h"
+#include "models/training/trainer_spec.h"
 
 namespace facet {
 

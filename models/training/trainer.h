@@ -22,10 +22,10 @@
 
 #include "data/batch.h"
 #include "data/loader.h"
-#include "models/metrics.h"
+#include "models/training/metrics.h"
 #include "models/model.h"
-#include "models/trainer_data.h"
-#include "models/trainer_spec.h"
+#include "models/training/trainer_data.h"
+#include "models/training/trainer_spec.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 
