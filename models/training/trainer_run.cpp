@@ -127,7 +127,8 @@ static void calibrate_best(const std::string& dir, const data::Dataset& train, i
       << labels[0].size() << " training faces) stored in " << path << " and " << dir << "/calibration.json\n";
 }
 
-nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out) {
+nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out,
+                            const TrainCallbacks& callbacks) {
   const auto t_start = std::chrono::steady_clock::now();
   const std::string dir = spec.run.out;
   if (dir.empty()) throw std::invalid_argument("no run directory: pass --out runs/NAME");
@@ -184,6 +185,7 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   if (!resume) write_json(dir + "/config.json", config);
 
   Trainer trainer(*model, spec, data, dir, out);
+  trainer.set_callbacks(callbacks);
   TrainResult r = trainer.fit(resume);
   nlohmann::json summary = {{"run", dir},
                             {"command", command_line},
