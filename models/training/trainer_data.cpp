@@ -239,9 +239,7 @@ std::vector<AttributeSpec> attribute_specs(const std::vector<std::string>& names
                                            const LabelScheme& scheme) {
   std::vector<AttributeSpec> out;
   for (size_t a = 0; a < names.size(); ++a) {
-    int task = -1;
-    for (size_t t = 0; t < scheme.tasks.size(); ++t)
-      if (scheme.tasks[t].name == names[a]) task = int(t);
+    const int task = scheme.task_index(names[a]);
     if (task < 0)
       throw std::invalid_argument("the model predicts '" + names[a] + "', which label scheme '" + scheme.name +
                                   "' does not label");
