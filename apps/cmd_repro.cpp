@@ -22,6 +22,7 @@
 #include "apps/cmd_train.h"
 #include "data/readers.h"
 #include "models/basecnn.h"
+#include "models/training/run_dir.h"
 #include "models/training/trainer_data.h"
 #include "models/training/trainer_run.h"
 
@@ -288,7 +289,7 @@ nlohmann::json read_json(const std::string& path) {
 // Sum of the epochs' own times (a resumed run's epochs too) from metrics.json.
 double epoch_seconds(const std::string& run) {
   double s = 0;
-  const auto h = read_json(run + "/metrics.json");
+  const auto h = read_json(RunDir(run).metrics_json());
   if (h.is_array())
     for (const auto& e : h) s += e.value("seconds", 0.0);
   return s;
@@ -326,8 +327,8 @@ std::string scores_text(const std::vector<nlohmann::json>& tests) {
 // The PyTorch peer's result on the same run directory (bench/peer/torch_train.py writes torch_peer.json), as a
 // table row of its own, with facet minus peer per task; empty when the peer has not been run there.
 std::string peer_row(const std::string& run, int64_t train_faces) {
-  const auto peer = read_json(run + "/torch_peer.json");
-  const auto ours = read_json(run + "/summary.json");
+  const auto peer = read_json(RunDir(run).torch_peer());
+  const auto ours = read_json(RunDir(run).summary());
   if (!peer.is_object() || !peer.contains("test")) return "";
   std::string scores, gaps;
   for (const auto& [task, acc] : peer["test"].items()) {
@@ -354,7 +355,7 @@ std::string peer_row(const std::string& run, int64_t train_faces) {
 // The comparison cell of a row measured against the PyTorch peer: its test scores from torch_peer.json, with
 // the file they come from; "not run" (and how to run it) when the peer has not been run on this directory.
 std::string peer_reported(const std::string& run) {
-  const auto peer = read_json(run + "/torch_peer.json");
+  const auto peer = read_json(RunDir(run).torch_peer());
   if (!peer.is_object() || !peer.contains("test"))
     return "PyTorch peer: not run (`python3 bench/peer/torch_train.py --run " + run + "`)";
   std::string scores;
@@ -440,9 +441,9 @@ std::string ensemble_row(const ReproArgs& a, const Study& st, const Config& c, s
   bool members_done = true;
   for (const auto& m : c.ensemble) {
     const std::string run = a.root + "/" + st.id + "_" + m;
-    req.checkpoints.push_back(run + "/best.ckpt");
-    command += " --checkpoint " + run + "/best.ckpt";
-    const auto ms = read_json(run + "/summary.json");
+    req.checkpoints.push_back(RunDir(run).best());
+    command += " --checkpoint " + RunDir(run).best();
+    const auto ms = read_json(RunDir(run).summary());
     if (!ms.is_object() || !ms.contains("test")) {
       members_done = false;
       continue;
@@ -457,7 +458,7 @@ std::string ensemble_row(const ReproArgs& a, const Study& st, const Config& c, s
     std::cout << command << "\n";
     return "";
   }
-  nlohmann::json summary = read_json(dir + "/summary.json");
+  nlohmann::json summary = read_json(RunDir(dir).summary());
   auto scored = [&] {  // summary.json holds this ensemble's test scores (the same members)
     return summary.is_object() && summary.contains("test") &&
            summary.value("members", nlohmann::json()) == nlohmann::json(req.checkpoints);
@@ -474,7 +475,7 @@ std::string ensemble_row(const ReproArgs& a, const Study& st, const Config& c, s
                {"machine", machine_description()},
                {"threads", kernel_threads()},
                {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
-    facet::io::write_file_atomic(dir + "/summary.json", summary.dump(2) + "\n");
+    facet::io::write_file_atomic(RunDir(dir).summary(), summary.dump(2) + "\n");
   }
   std::string members;
   for (const auto& m : c.ensemble) members += (members.empty() ? "" : ", ") + std::string("`") + m + "`";
@@ -532,7 +533,8 @@ void add_repro_commands(CLI::App& app) {
         continue;
       }
       c.spec.run.seed = a->seed + c.seed_offset;
-      if (!c.split_from.empty()) c.spec.data.split_file = a->root + "/" + st.id + "_" + c.split_from + "/split.txt";
+      if (!c.split_from.empty())
+        c.spec.data.split_file = RunDir(a->root + "/" + st.id + "_" + c.split_from).split();
       if (a->epochs > 0) c.spec.run.epochs = a->epochs;
       if (a->threads > 0) c.spec.run.threads = a->threads;
       if (a->limit > 0) c.spec.data.limit = a->limit;
@@ -558,11 +560,11 @@ void add_repro_commands(CLI::App& app) {
           continue;
         }
         const bool chosen = a->only.empty() || a->only == c.name;
-        nlohmann::json summary = read_json(spec.run.out + "/summary.json");
+        nlohmann::json summary = read_json(RunDir(spec.run.out).summary());
         const bool done = summary.is_object() && !summary.value("interrupted", true) && summary.contains("test") &&
                           summary.value("epochs_run", 0) >= 1;
         if (chosen && !a->table_only && !done) {
-          const bool resume = fs::exists(spec.run.out + "/last.ckpt");
+          const bool resume = fs::exists(RunDir(spec.run.out).last());
           std::cout << "== " << st.id << " / " << c.name << (fold >= 0 ? " fold " + std::to_string(fold) : "")
                     << (resume ? " (resuming)" : "") << "\n" << command << "\n";
           if (resume) {
@@ -582,7 +584,7 @@ void add_repro_commands(CLI::App& app) {
         train_faces = summary.value("train_faces", int64_t(0));
         machine = summary.value("machine", std::string());
         threads = std::to_string(summary.value("threads", 0));
-        const auto cfg = read_json(spec.run.out + "/config.json");
+        const auto cfg = read_json(RunDir(spec.run.out).config());
         if (cfg.is_object()) {
           for (const auto& n : cfg["data_notes"])
             if (n.get<std::string>().rfind("split:", 0) == 0) split_how = n.get<std::string>();

@@ -16,6 +16,7 @@
 
 #include "kernels/cuda/runtime.h"
 #include "models/training/report.h"
+#include "models/training/run_dir.h"
 #include "optim/regularize.h"
 #include "tensor/checkpoint.h"
 #include "tensor/ops.h"
@@ -42,12 +43,6 @@ std::string duration_text(double s) {
   if (t >= 3600) std::snprintf(b, sizeof b, "%dh%02dm", t / 3600, t / 60 % 60);
   else std::snprintf(b, sizeof b, "%dm%02ds", t / 60, t % 60);
   return b;
-}
-
-int task_named(const data::LabelScheme& scheme, const std::string& name) {
-  for (size_t t = 0; t < scheme.tasks.size(); ++t)
-    if (scheme.tasks[t].name == name) return int(t);
-  return -1;
 }
 
 std::vector<std::string> attribute_names(const Model& m) {
@@ -115,7 +110,7 @@ std::vector<int> head_tasks(const Model& model, const data::LabelScheme& scheme)
       out.push_back(-1);
       continue;
     }
-    const int t = task_named(scheme, h.name);
+    const int t = scheme.task_index(h.name);
     if (t < 0) throw std::invalid_argument("head '" + h.name + "' has no task in label scheme '" + scheme.name + "'");
     if (int(scheme.tasks[size_t(t)].classes.size()) != h.outputs)
       throw std::invalid_argument("head '" + h.name + "' has " + std::to_string(h.outputs) + " outputs; label scheme '" +
@@ -129,7 +124,7 @@ std::vector<int> head_tasks(const Model& model, const data::LabelScheme& scheme)
 std::vector<int> attribute_tasks(const Model& model, const data::LabelScheme& scheme) {
   std::vector<int> out;
   for (const auto& a : model.attributes()) {
-    const int t = task_named(scheme, a.name);
+    const int t = scheme.task_index(a.name);
     if (t < 0)
       throw std::invalid_argument("the model predicts '" + a.name + "', which label scheme '" + scheme.name +
                                   "' does not label");
@@ -446,12 +441,12 @@ void require_finite(const std::vector<NamedTensor>& tensors, int epoch, int64_t 
 void Trainer::save_best(int epoch, double score, int64_t step) {
   std::vector<NamedTensor> t = model_.parameters();
   for (auto& b : model_.buffers()) t.push_back(b);
-  require_finite(t, epoch, step, dir_ + "/best.ckpt");
+  require_finite(t, epoch, step, RunDir(dir_).best());
   nlohmann::json meta = model_meta();
   meta["facet_checkpoint"] = "model";
   meta["epoch"] = epoch;
   meta["score"] = {{"metric", spec_.run.best_metric}, {"value", score}};
-  save_checkpoint(dir_ + "/best.ckpt", t, meta);
+  save_checkpoint(RunDir(dir_).best(), t, meta);
 }
 
 void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best, int64_t step,
@@ -459,7 +454,7 @@ void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best, i
   std::vector<NamedTensor> t = model_.parameters();
   for (auto& b : model_.buffers()) t.push_back(b);
   for (auto& s : opt_->state_tensors()) t.push_back(s);
-  require_finite(t, mid ? mid->epoch + 1 : epochs_done, step, dir_ + "/last.ckpt");
+  require_finite(t, mid ? mid->epoch + 1 : epochs_done, step, RunDir(dir_).last());
   // A save interrupted by a kill leaves its temporary file behind; the next save clears it away.
   for (const auto& name : io::remove_stale_temps(dir_)) out_ << "removed " << name << " (left by an interrupted save)\n";
   nlohmann::json meta = model_meta();
@@ -474,11 +469,11 @@ void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best, i
   meta["since_best"] = since_best;
   meta["history"] = nlohmann::json::array();
   for (const auto& e : r.history) meta["history"].push_back(e.to_json(attributes_));
-  save_checkpoint(dir_ + "/last.ckpt", t, meta);
+  save_checkpoint(RunDir(dir_).last(), t, meta);
 }
 
 int Trainer::load_last(TrainResult& r, int& since_best, std::optional<EpochPosition>& mid) {
-  const std::string path = dir_ + "/last.ckpt";
+  const std::string path = RunDir(dir_).last();
   for (const auto& name : io::remove_stale_temps(dir_)) out_ << "removed " << name << " (left by an interrupted save)\n";
   if (!std::filesystem::exists(path))
     throw std::runtime_error("cannot resume: " + path + " does not exist (the run finished no epoch yet; start it "
@@ -516,7 +511,7 @@ int Trainer::load_last(TrainResult& r, int& since_best, std::optional<EpochPosit
 void Trainer::write_history(const std::vector<EpochRecord>& h) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& e : h) j.push_back(e.to_json(attributes_));
-  io::write_file_atomic(dir_ + "/metrics.json", j.dump(2) + "\n");
+  io::write_file_atomic(RunDir(dir_).metrics_json(), j.dump(2) + "\n");
   std::ostringstream csv;
   csv << "epoch,lr,seconds,images_per_s,train_loss";
   for (const auto& a : attributes_) csv << ",train_" << a.name;
@@ -541,7 +536,7 @@ void Trainer::write_history(const std::vector<EpochRecord>& h) {
     }
     csv << "\n";
   }
-  io::write_file_atomic(dir_ + "/metrics.csv", csv.str());
+  io::write_file_atomic(RunDir(dir_).metrics_csv(), csv.str());
   // Curves: loss, and accuracy per attribute (train dashed-lighter, validation solid), by epoch.
   std::vector<Series> loss{{"train loss", {}, palette(0), false}, {"val loss", {}, palette(1), false}};
   std::vector<Series> acc;
@@ -557,8 +552,8 @@ void Trainer::write_history(const std::vector<EpochRecord>& h) {
       if (e.has_val) acc[2 * a + 1].y.push_back(100.0 * e.val_accuracy[a]);
     }
   }
-  plot_curves(dir_ + "/loss.png", "loss per epoch", "loss", loss);
-  plot_curves(dir_ + "/accuracy.png", "accuracy per epoch (light: training batches, dark: validation)", "%", acc);
+  plot_curves(RunDir(dir_).loss_png(), "loss per epoch", "loss", loss);
+  plot_curves(RunDir(dir_).accuracy_png(), "accuracy per epoch (light: training batches, dark: validation)", "%", acc);
 }
 
 // The epoch in progress: the loader's position and the running sums (what a mid-epoch checkpoint stores), the
