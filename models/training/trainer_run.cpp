@@ -125,17 +125,47 @@ static void calibrate_best(const std::string& dir, const data::Dataset& train, i
       << labels[0].size() << " training faces) stored in " << path << " and " << dir << "/calibration.json\n";
 }
 
+namespace {
+
+// The run flags run_training refuses before it reads anything (and --threads, applied at once).
+void check_run_spec(const RunSpec& run) {
+  if (run.out.empty()) throw std::invalid_argument("no run directory: pass --out runs/NAME");
+  if (run.threads > 0) omp_set_num_threads(run.threads);
+  if (run.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
+  if (run.checkpoint_every < 0)
+    throw std::invalid_argument("--checkpoint-every " + std::to_string(run.checkpoint_every) +
+                                ": give a number of optimizer steps, or 0 for a checkpoint after each epoch only");
+  if (run.batch < 1) throw std::invalid_argument("--batch must be at least 1");
+}
+
+// The run's best checkpoint on the test split: printed, written as <run>/test.json/.txt and the confusion
+// images, and returned as JSON for summary.json.
+nlohmann::json score_test_split(const TrainSpec& spec, const RunData& data, int best_epoch, Device device,
+                                std::ostream& out) {
+  const RunDir dir(spec.run.out);
+  LoadedModel best = load_model_checkpoint(dir.best());
+  best.model->to(device);
+  data::LoaderOptions lo;
+  lo.batch_size = std::max(spec.run.batch, 128);
+  lo.workers = spec.data.workers;
+  lo.shuffle = false;
+  lo.augment = false;
+  lo.transform = best.transform;
+  data::Loader test_loader(data.test, lo);
+  Metrics m = evaluate(*best.model, test_loader, best.scheme, {spec.run.tta, true, {}});
+  const std::string title = "test split, best epoch " + std::to_string(best_epoch) + (spec.run.tta ? ", test-time flip" : "");
+  out << title << " (" << data.test.size() << " faces):\n" << m.to_text();
+  write_evaluation(m, dir.test_prefix(), title);
+  return m.to_json();
+}
+
+}  // namespace
+
 nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out,
                             const TrainCallbacks& callbacks) {
   const auto t_start = std::chrono::steady_clock::now();
   const std::string dir = spec.run.out;
-  if (dir.empty()) throw std::invalid_argument("no run directory: pass --out runs/NAME");
-  if (spec.run.threads > 0) omp_set_num_threads(spec.run.threads);
-  if (spec.run.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
-  if (spec.run.checkpoint_every < 0)
-    throw std::invalid_argument("--checkpoint-every " + std::to_string(spec.run.checkpoint_every) +
-                                ": give a number of optimizer steps, or 0 for a checkpoint after each epoch only");
-  if (spec.run.batch < 1) throw std::invalid_argument("--batch must be at least 1");
+  check_run_spec(spec.run);
   // Before any data is read: a run asked for on a GPU this machine lacks fails at once, saying so.
   const Device device = parse_device(spec.run.device);
   require_device(device, "--device " + spec.run.device);
@@ -201,20 +231,7 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   if (!r.interrupted && r.best_epoch > 0)
     calibrate_best(dir, data.train, std::max(spec.run.batch, 128), spec.data.workers, device, out);
   if (!r.interrupted && spec.run.test && !data.test.empty() && r.best_epoch > 0) {
-    LoadedModel best = load_model_checkpoint(RunDir(dir).best());
-    best.model->to(device);
-    data::LoaderOptions lo;
-    lo.batch_size = std::max(spec.run.batch, 128);
-    lo.workers = spec.data.workers;
-    lo.shuffle = false;
-    lo.augment = false;
-    lo.transform = best.transform;
-    data::Loader test_loader(data.test, lo);
-    Metrics m = evaluate(*best.model, test_loader, best.scheme, {spec.run.tta, true, {}});
-    const std::string title = "test split, best epoch " + std::to_string(r.best_epoch) + (spec.run.tta ? ", test-time flip" : "");
-    out << title << " (" << data.test.size() << " faces):\n" << m.to_text();
-    write_evaluation(m, RunDir(dir).test_prefix(), title);
-    summary["test"] = m.to_json();
+    summary["test"] = score_test_split(spec, data, r.best_epoch, device, out);
   } else if (!r.interrupted && spec.run.test && data.test.empty()) {
     const std::string why = "test scoring skipped: the split left 0 test faces (" +
                             (spec.data.split_file.empty() ? "--test " + std::to_string(spec.data.test) +
