@@ -137,9 +137,11 @@ static std::string counts_text(const std::map<std::string, int64_t>& m) {
   return s.empty() ? "none" : s;
 }
 
-RunData prepare_data(const DataSpec& spec, uint64_t seed, const TransformConfig* transform_override) {
-  require_data_path(spec.path);
-  RunData r;
+namespace {
+
+// Reads the data set, labels it by the scheme (edges from every face's age; balanced bins are redone from the
+// training faces in prepare_data) and caps each class at --max-per-class: r's report, scheme and notes.
+Dataset read_and_label(const DataSpec& spec, uint64_t seed, RunData& r) {
   ReadOptions ro;
   ro.format = parse_format(spec.format);
   ro.duplicates = parse_duplicate_policy(spec.duplicates);
@@ -173,6 +175,15 @@ RunData prepare_data(const DataSpec& spec, uint64_t seed, const TransformConfig*
     r.notes.push_back("at most " + std::to_string(spec.max_per_class) + " faces per " + r.scheme.tasks[0].name +
                       " class: " + std::to_string(labelled.size()) + " faces");
   }
+  return labelled;
+}
+
+}  // namespace
+
+RunData prepare_data(const DataSpec& spec, uint64_t seed, const TransformConfig* transform_override) {
+  require_data_path(spec.path);
+  RunData r;
+  Dataset labelled = read_and_label(spec, seed, r);
 
   SplitRequest req;
   req.stratified.val = spec.val;
