@@ -33,8 +33,8 @@ int Metrics::attribute_index(const std::string& name) const {
   return -1;
 }
 
-void Metrics::check_add(const std::vector<std::vector<int32_t>>& truth, const std::vector<std::vector<int32_t>>& pred,
-                        const std::vector<std::vector<int32_t>>& groups,
+void Metrics::check_add(const std::vector<std::vector<int32_t>>& truth,
+                        const std::vector<std::vector<int32_t>>& pred, const std::vector<std::vector<int32_t>>& groups,
                         const std::vector<std::vector<uint8_t>>& defined) const {
   if (truth.size() != results_.size() || pred.size() != results_.size())
     throw std::invalid_argument("Metrics::add: " + std::to_string(truth.size()) + " truth and " +
