@@ -13,8 +13,8 @@
 #include "apps/cli_checks.h"
 #include "data/readers.h"
 #include "data/split.h"
-#include "models/trainer_data.h"
-#include "models/trainer_run.h"
+#include "models/training/trainer_data.h"
+#include "models/training/trainer_run.h"
 
 namespace fs = std::filesystem;
 using namespace facet;

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/trainer.h"
+#include "models/training/trainer.h"
 
 void add_eval_commands(CLI::App& app);
 

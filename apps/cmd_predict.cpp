@@ -16,7 +16,7 @@
 #include "apps/cli_checks.h"
 #include "data/readers.h"
 #include "data/transforms.h"
-#include "models/report.h"
+#include "models/training/report.h"
 
 namespace fs = std::filesystem;
 using namespace facet;

@@ -1,4 +1,4 @@
-// `facet train`: every flag fills one field of a TrainSpec; the work is models/trainer_run.h's run_training.
+// `facet train`: every flag fills one field of a TrainSpec; the work is models/training/trainer_run.h's run_training.
 #include "apps/cmd_train.h"
 
 #include <unistd.h>
@@ -12,9 +12,9 @@
 
 #include "apps/cli_checks.h"
 #include "models/basecnn.h"
-#include "models/trainer.h"
-#include "models/trainer_data.h"
-#include "models/trainer_run.h"
+#include "models/training/trainer.h"
+#include "models/training/trainer_data.h"
+#include "models/training/trainer_run.h"
 
 namespace {
 

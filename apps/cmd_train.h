@@ -1,9 +1,9 @@
-// `facet train`: flags -> facet::TrainSpec -> facet::run_training (models/trainer_run.h).
+// `facet train`: flags -> facet::TrainSpec -> facet::run_training (models/training/trainer_run.h).
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "models/trainer_spec.h"
+#include "models/training/trainer_spec.h"
 
 void add_train_commands(CLI::App& app);
 

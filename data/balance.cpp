@@ -91,9 +91,7 @@ Balanced balance(const Dataset& ds, const LabelScheme& scheme, const std::string
     return out;
   }
   if (parts.size() < 2) throw std::invalid_argument("balance '" + spec + "': " + accepted);
-  int task = -1;
-  for (size_t t = 0; t < scheme.tasks.size(); ++t)
-    if (scheme.tasks[t].name == parts[1]) task = int(t);
+  const int task = scheme.task_index(parts[1]);
   if (task < 0)
     throw std::invalid_argument("balance '" + spec + "': the label scheme '" + scheme.name + "' has no task '" +
                                 parts[1] + "'");

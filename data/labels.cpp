@@ -102,6 +102,12 @@ std::vector<int> quantile_edges(std::vector<int> ages, int k) {
   return edges;
 }
 
+int LabelScheme::task_index(const std::string& task_name) const {
+  for (size_t t = 0; t < tasks.size(); ++t)
+    if (tasks[t].name == task_name) return int(t);
+  return -1;
+}
+
 int LabelScheme::age_class(int years) const {
   if (years < 0) return -1;
   if (age_kind == "adience8") return adience_group_of_age(years);

@@ -39,6 +39,7 @@ struct LabelScheme {
 
   // Age class of an exact age (-1: under the first edge).
   int age_class(int years) const;
+  int task_index(const std::string& task_name) const;  // index in `tasks` of the task of that name, -1 if none
   // Fills the classes (one per task) and targets of one sample. False, with why, when a task has no label.
   bool label(const Sample& s, std::vector<int32_t>& classes, std::vector<float>& targets, std::string& why) const;
   nlohmann::json to_json() const;

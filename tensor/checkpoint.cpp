@@ -222,51 +222,68 @@ void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& te
 // ---- load
 // ----------------------------------------------------------------------------------------------------
 
-Checkpoint load_checkpoint(const std::string& path) {
-  auto refuse = [&](const std::string& why) -> std::runtime_error {
+namespace {
+
+// The error of a refused checkpoint: "checkpoint '<path>' refused: <why>".
+struct Refusal {
+  const std::string& path;
+  std::runtime_error operator()(const std::string& why) const {
     return std::runtime_error("checkpoint '" + path + "' refused: " + why);
-  };
-
-  std::vector<unsigned char> bytes;  // the whole file
-  {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("cannot open checkpoint '" + path + "': " + sys_error());
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      throw std::runtime_error("checkpoint '" + path + "' is not a regular file");
-    }
-    bytes.resize(size_t(st.st_size));
-    size_t got = 0;
-    while (got < bytes.size()) {
-      const ssize_t r = ::read(fd, bytes.data() + got, bytes.size() - got);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        const std::string err = r < 0 ? sys_error() : "the file shrank while being read";
-        ::close(fd);
-        throw std::runtime_error("cannot read checkpoint '" + path + "': " + err);
-      }
-      got += size_t(r);
-    }
-    ::close(fd);
   }
-  const uint64_t have = bytes.size();
-  const unsigned char* b = bytes.data();
+};
 
-  // Magic, version, then the file length the header promises, then the CRC over everything before it.
+// The whole file, read with one descriptor (fstat's size, then read until it is in).
+std::vector<unsigned char> read_checkpoint_bytes(const std::string& path) {
+  std::vector<unsigned char> bytes;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open checkpoint '" + path + "': " + sys_error());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw std::runtime_error("checkpoint '" + path + "' is not a regular file");
+  }
+  bytes.resize(size_t(st.st_size));
+  size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t r = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      const std::string err = r < 0 ? sys_error() : "the file shrank while being read";
+      ::close(fd);
+      throw std::runtime_error("cannot read checkpoint '" + path + "': " + err);
+    }
+    got += size_t(r);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+// The fixed header's fields (see docs/checkpoint-format.md), once check_header has accepted them.
+struct Header {
+  uint32_t version = 0, count = 0;
+  uint64_t file_size = 0, meta_size = 0, table_size = 0, data_offset = 0, data_size = 0;
+  uint64_t body() const { return file_size - 4; }  // everything before the CRC
+};
+
+// Magic, version, then the file length the header promises, then the CRC over everything before it; the
+// section sizes must tile the file exactly (checked without overflow), and the padding be zero.
+Header check_header(const unsigned char* b, uint64_t have, const Refusal& refuse) {
   if (have > 0 && std::memcmp(b, kCheckpointMagic, size_t(std::min<uint64_t>(have, 8))) != 0)
     throw refuse("not a facet checkpoint (the file does not start with \"FACETCKP\")");
   if (have < kHeaderSize)
     throw refuse("truncated: expected at least " + std::to_string(kHeaderSize) +
                  " bytes (the header), file has " + std::to_string(have));
-  const uint32_t version = get_u32(b + 8);
-  if (version == 0 || version > kCheckpointVersion)
-    throw refuse("format version " + std::to_string(version) +
+  Header h;
+  h.version = get_u32(b + 8);
+  if (h.version == 0 || h.version > kCheckpointVersion)
+    throw refuse("format version " + std::to_string(h.version) +
                  " is not supported (this build reads version " + std::to_string(kCheckpointVersion) +
                  "; was it written by a newer facet?)");
-  const uint32_t count = get_u32(b + 12);
-  const uint64_t file_size = get_u64(b + 16), meta_size = get_u64(b + 24), table_size = get_u64(b + 32);
-  const uint64_t data_offset = get_u64(b + 40), data_size = get_u64(b + 48);
+  h.count = get_u32(b + 12);
+  h.file_size = get_u64(b + 16), h.meta_size = get_u64(b + 24), h.table_size = get_u64(b + 32);
+  h.data_offset = get_u64(b + 40), h.data_size = get_u64(b + 48);
+  const uint64_t file_size = h.file_size, meta_size = h.meta_size, table_size = h.table_size;
+  const uint64_t data_offset = h.data_offset, data_size = h.data_size;
   if (have < file_size)
     throw refuse("truncated: expected " + std::to_string(file_size) + " bytes, file has " +
                  std::to_string(have));
@@ -284,8 +301,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   }
   if (get_u64(b + 56) != 0) throw refuse("the reserved header field (bytes 56-63) is not zero");
 
-  // Section sizes must tile the file exactly (checked without overflow).
-  const uint64_t body = file_size - 4;
+  const uint64_t body = h.body();
   if (meta_size > body || table_size > body || data_offset > body || data_size > body ||
       kHeaderSize + meta_size + table_size > data_offset || data_offset % kAlign != 0 ||
       data_offset + data_size != body)
@@ -294,25 +310,23 @@ Checkpoint load_checkpoint(const std::string& path) {
                  std::to_string(data_offset) + ", file " + std::to_string(file_size) + " bytes)");
   for (uint64_t i = kHeaderSize + meta_size + table_size; i < data_offset; ++i)
     if (b[i] != 0) throw refuse("non-zero padding before the data section at byte " + std::to_string(i));
+  return h;
+}
 
-  Checkpoint ck;
-  ck.path = path;
-  ck.version = version;
-  try {
-    ck.meta = nlohmann::json::parse(b + kHeaderSize, b + kHeaderSize + meta_size);
-  } catch (const nlohmann::json::exception& e) {
-    throw refuse(std::string("the metadata is not valid JSON: ") + e.what());
-  }
-
-  // The tensor table, every read bounds-checked against the table section.
-  const unsigned char* p = b + kHeaderSize + meta_size;
-  const unsigned char* const end = p + table_size;
+// The tensor table, every read bounds-checked against the table section; each tensor's bytes must lie in the
+// data section, after the previous tensor's (stored in order, not overlapping). A forged size never drives an
+// allocation: a shape is accepted only when its bytes are in the file.
+std::vector<NamedTensor> read_tensor_table(const unsigned char* b, const Header& h, const Refusal& refuse) {
+  const uint64_t body = h.body(), data_size = h.data_size;
+  const unsigned char* p = b + kHeaderSize + h.meta_size;
+  const unsigned char* const end = p + h.table_size;
   auto need = [&](uint64_t n, const std::string& what) {
     if (uint64_t(end - p) < n) throw refuse("the tensor table ends inside " + what);
   };
+  std::vector<NamedTensor> tensors;
   std::set<std::string> names;
-  uint64_t data_end = 0;  // end of the previous tensor's bytes: tensors are stored in order, not overlapping
-  for (uint32_t i = 0; i < count; ++i) {
+  uint64_t data_end = 0;  // end of the previous tensor's bytes
+  for (uint32_t i = 0; i < h.count; ++i) {
     const std::string which = "entry " + std::to_string(i);
     need(4, which);
     const uint32_t name_len = get_u32(p);
@@ -352,12 +366,33 @@ Checkpoint load_checkpoint(const std::string& path) {
                    std::to_string(data_size) + ")");
     data_end = offset + nbytes;
     Tensor t = Tensor::empty(shape);
-    floats_from_le(t.data(), b + data_offset + offset, int64_t(numel));
-    ck.tensors.push_back({std::move(name), std::move(t)});
+    floats_from_le(t.data(), b + h.data_offset + offset, int64_t(numel));
+    tensors.push_back({std::move(name), std::move(t)});
   }
   if (p != end)
     throw refuse("the tensor table has " + std::to_string(end - p) + " bytes after its " +
-                 std::to_string(count) + " entries");
+                 std::to_string(h.count) + " entries");
+  return tensors;
+}
+
+}  // namespace
+
+// The file in memory -> header checks -> metadata JSON -> tensor table; any inconsistency is refused, naming the
+// file and what is wrong.
+Checkpoint load_checkpoint(const std::string& path) {
+  const Refusal refuse{path};
+  const std::vector<unsigned char> bytes = read_checkpoint_bytes(path);  // the whole file
+  const unsigned char* b = bytes.data();
+  const Header h = check_header(b, bytes.size(), refuse);
+  Checkpoint ck;
+  ck.path = path;
+  ck.version = h.version;
+  try {
+    ck.meta = nlohmann::json::parse(b + kHeaderSize, b + kHeaderSize + h.meta_size);
+  } catch (const nlohmann::json::exception& e) {
+    throw refuse(std::string("the metadata is not valid JSON: ") + e.what());
+  }
+  ck.tensors = read_tensor_table(b, h, refuse);
   return ck;
 }
 

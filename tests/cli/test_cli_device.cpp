@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "kernels/cuda/runtime.h"
-#include "models/trainer.h"
-#include "models/trainer_run.h"
+#include "models/training/trainer.h"
+#include "models/training/trainer_run.h"
 #include "tests/cli/cli_util.h"
 
 using namespace facet;

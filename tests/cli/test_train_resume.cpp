@@ -1,4 +1,4 @@
-// The trainer as a library call (models/trainer_run.h): runs repeat bit for bit under a seed, a run interrupted
+// The trainer as a library call (models/training/trainer_run.h): runs repeat bit for bit under a seed, a run interrupted
 // mid-epoch and resumed from its last checkpoint ends exactly where the uninterrupted run ends, and the Adience
 // protocol (fold files, fold split, 2-hot and tuple models) works end to end on generated benchmark-like data.
 #include <catch2/catch.hpp>
@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "data/io/atomic_file.h"
-#include "models/trainer.h"
-#include "models/trainer_run.h"
+#include "models/training/trainer.h"
+#include "models/training/trainer_run.h"
 #include "tensor/checkpoint.h"
 #include "tests/cli/cli_util.h"
 
@@ -55,6 +55,15 @@ void require_same_tensors(const std::string& a, const std::string& b) {
   CHECK(ca.meta["epoch"] == cb.meta["epoch"]);
 }
 
+// Callbacks that stop the run (as Ctrl-C would) once `batches` training batches have run.
+TrainCallbacks stop_after(int64_t batches) {
+  TrainCallbacks c;
+  c.on_batch = [left = batches](const BatchEvent&) mutable {
+    if (--left == 0) request_training_stop();
+  };
+  return c;
+}
+
 nlohmann::json without_times(nlohmann::json history) {
   for (auto& e : history) e.erase("seconds"), e.erase("images_per_s");
   return history;
@@ -88,9 +97,9 @@ TEST_CASE("a run interrupted mid-epoch and resumed ends where the uninterrupted 
   const nlohmann::json straight = run_training(tiny_spec(dir.file("utk"), dir.file("straight"), 3), false, "t", log);
 
   // About 76 training faces at batch 16: 5 batches per epoch. Stop in the middle of epoch 2.
-  detail::stop_training_after_batches(6);
   std::ostringstream log1;
-  const nlohmann::json cut = run_training(tiny_spec(dir.file("utk"), dir.file("cut"), 3), false, "t", log1);
+  const nlohmann::json cut =
+      run_training(tiny_spec(dir.file("utk"), dir.file("cut"), 3), false, "t", log1, stop_after(6));
   CHECK(cut["interrupted"].get<bool>());
   CHECK(cut["epochs_run"].get<int>() == 1);
   CHECK_FALSE(cut.contains("test"));
@@ -206,9 +215,8 @@ TEST_CASE("a run stopped mid-epoch resumes from its step checkpoint bit for bit"
 
   TrainSpec cut = tiny_spec(dir.file("utk"), dir.file("cut"), 2);
   cut.run.checkpoint_every = 2;
-  detail::stop_training_after_batches(7);  // 5 batches per epoch: epoch 2, batch 2; last save at step 6
-  std::ostringstream log1;
-  run_training(cut, false, "t", log1);
+  std::ostringstream log1;  // 5 batches per epoch: stop at epoch 2, batch 2; last save at step 6
+  run_training(cut, false, "t", log1, stop_after(7));
   const Checkpoint mid = load_checkpoint(dir.file("cut/last.ckpt"));
   REQUIRE(mid.meta.contains("position"));
   CHECK(mid.meta["position"]["batch"] == 1);

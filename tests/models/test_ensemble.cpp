@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "data/batch.h"
-#include "models/trainer.h"
+#include "models/training/trainer.h"
 #include "tests/common/check.h"
 
 using namespace facet;

@@ -1,7 +1,7 @@
 // Metrics on hand-made cases: every count below is worked out by hand from the listed truths and predictions.
 #include <catch2/catch.hpp>
 
-#include "models/metrics.h"
+#include "models/training/metrics.h"
 
 using namespace facet;
 

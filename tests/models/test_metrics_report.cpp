@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "data/image_io.h"
-#include "models/report.h"
+#include "models/training/report.h"
 
 using namespace facet;
 

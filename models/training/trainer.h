@@ -22,10 +22,10 @@
 
 #include "data/batch.h"
 #include "data/loader.h"
-#include "models/metrics.h"
+#include "models/training/metrics.h"
 #include "models/model.h"
-#include "models/trainer_data.h"
-#include "models/trainer_spec.h"
+#include "models/training/trainer_data.h"
+#include "models/training/trainer_spec.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 
@@ -129,6 +129,21 @@ struct EpochPosition {
   static EpochPosition from_json(const nlohmann::json& j);
 };
 
+// What on_batch sees after each optimizer step.
+struct BatchEvent {
+  int epoch = 0;        // 1-based
+  int64_t batch = 0;    // batches trained in this epoch so far (1-based after the first)
+  int64_t batches = 0;  // per epoch
+  double loss = 0;      // this batch's mean loss
+};
+// Hooks into fit() (tiny-dnn's on_batch_enumerate / on_epoch_enumerate): on_batch after every optimizer step
+// (and after a --checkpoint-every save), on_epoch after each epoch's record and checkpoints are written. Either
+// may call request_training_stop(); after on_batch the run then stops as on Ctrl-C.
+struct TrainCallbacks {
+  std::function<void(const BatchEvent&)> on_batch;
+  std::function<void(const EpochRecord&)> on_epoch;
+};
+
 class Trainer {
  public:
   // `run_dir` receives best.ckpt, last.ckpt, metrics.json/.csv and the curves; `out` the progress lines.
@@ -137,11 +152,21 @@ class Trainer {
   Trainer(Model& model, const TrainSpec& spec, const RunData& data, std::string run_dir, std::ostream& out);
   ~Trainer();
   // Continues from <run_dir>/last.ckpt when `resume` (refused when it was written for another run).
+  //   for each epoch: run_epoch (train_step per batch, progress lines), validate, keep best/last, on_epoch.
   TrainResult fit(bool resume);
+  void set_callbacks(TrainCallbacks callbacks) { callbacks_ = std::move(callbacks); }
   const std::vector<AttributeSpec>& attributes() const { return attributes_; }
   Device device() const { return device_; }
 
  private:
+  struct EpochRun;  // the epoch in progress (trainer.cpp)
+  float train_step(const data::Batch& b, EpochRun& e);
+  bool run_epoch(EpochRun& e, std::optional<EpochPosition>& mid);
+  void progress_line(const EpochRun& e, bool final);
+  void validate(EpochRecord& rec);
+  EpochRecord finish_epoch(const EpochRun& e);
+  double score_of(const EpochRecord& rec) const;
+  void record_epoch(const EpochRecord& rec, double score);
   // `step` (optimizer steps since the run began) names the state in errors; `mid` is set for a mid-epoch save.
   void save_last(const TrainResult& r, int epochs_done, int since_best, int64_t step,
                  const EpochPosition* mid = nullptr);
@@ -161,6 +186,15 @@ class Trainer {
   std::unique_ptr<cuda::Stream> stream_;  // CUDA only
   std::unique_ptr<Optimizer> opt_;
   std::unique_ptr<data::Loader> train_loader_, val_loader_;
+  TrainCallbacks callbacks_;
+  // State of one fit() call.
+  TrainResult result_;
+  int since_best_ = 0;
+  double epoch_seconds_sum_ = 0;  // of the epochs timed in this call, for the ETA
+  int epochs_timed_ = 0;
+  bool live_ = false;              // progress lines rewritten in place (a terminal)
+  LossOptions loss_options_;
+  std::vector<NamedTensor> params_;
 };
 
 // Asks a running fit() to stop after the current batch (from a SIGINT handler: async-signal-safe). The epoch in
@@ -168,10 +202,5 @@ class Trainer {
 void request_training_stop();
 bool training_stop_requested();
 void clear_training_stop();
-
-namespace detail {
-// For tests of interrupted runs: request a stop once this many more training batches have run (-1: off).
-void stop_training_after_batches(int64_t batches);
-}  // namespace detail
 
 }  // namespace facet

@@ -10,8 +10,8 @@
 #include "data/loader.h"
 #include "data/readers.h"
 #include "data/split.h"
-#include "models/metrics.h"
-#include "models/trainer_spec.h"
+#include "models/training/metrics.h"
+#include "models/training/trainer_spec.h"
 
 namespace facet {
 

@@ -1,4 +1,4 @@
-#include "models/trainer_run.h"
+#include "models/training/trainer_run.h"
 #include "data/io/atomic_file.h"
 
 #include <omp.h>
@@ -12,8 +12,9 @@
 
 #include "data/labels.h"
 #include "models/mlp_models.h"
-#include "models/report.h"
-#include "models/trainer.h"
+#include "models/training/report.h"
+#include "models/training/run_dir.h"
+#include "models/training/trainer.h"
 #include "tensor/checkpoint.h"
 
 namespace facet {
@@ -62,15 +63,12 @@ std::string machine_description() {
 int kernel_threads() { return omp_get_max_threads(); }
 
 TrainSpec read_run_spec(const std::string& run_dir) {
-  const std::string path = run_dir + "/config.json";
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error("cannot resume: " + path + " does not exist (is '" + run_dir + "' a run directory?)");
-  nlohmann::json j;
+  const RunDir run(run_dir);
+  const nlohmann::json j = run.read_config();
   try {
-    f >> j;
     return train_spec_from_json(j.at("spec"));
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("cannot resume: " + path + " is not a facet run config: " + e.what());
+    throw std::runtime_error("cannot resume: " + run.config() + " is not a facet run config: " + e.what());
   }
 }
 
@@ -94,7 +92,7 @@ static void write_json(const std::string& path, const nlohmann::json& j) {
 // to read, in <dir>/calibration.json. Other models: nothing to do.
 static void calibrate_best(const std::string& dir, const data::Dataset& train, int batch, int workers, Device device,
                            std::ostream& out) {
-  const std::string path = dir + "/best.ckpt";
+  const std::string path = RunDir(dir).best();
   LoadedModel best = load_model_checkpoint(path);
   auto* tuple = dynamic_cast<TupleModel*>(best.model.get());
   if (!tuple || train.empty()) return;
@@ -122,21 +120,52 @@ static void calibrate_best(const std::string& dir, const data::Dataset& train, i
   Checkpoint ck = load_checkpoint(path);
   ck.meta["model"] = best.model->config();
   save_checkpoint(path, ck.tensors, ck.meta);
-  write_json(dir + "/calibration.json", best.model->config().at("calibration"));
+  write_json(RunDir(dir).calibration(), best.model->config().at("calibration"));
   out << "tuple: per-class output ranges (central " << int(100 * kCalibrationShare + 0.5f) << "% of "
       << labels[0].size() << " training faces) stored in " << path << " and " << dir << "/calibration.json\n";
 }
 
-nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out) {
+namespace {
+
+// The run flags run_training refuses before it reads anything (and --threads, applied at once).
+void check_run_spec(const RunSpec& run) {
+  if (run.out.empty()) throw std::invalid_argument("no run directory: pass --out runs/NAME");
+  if (run.threads > 0) omp_set_num_threads(run.threads);
+  if (run.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
+  if (run.checkpoint_every < 0)
+    throw std::invalid_argument("--checkpoint-every " + std::to_string(run.checkpoint_every) +
+                                ": give a number of optimizer steps, or 0 for a checkpoint after each epoch only");
+  if (run.batch < 1) throw std::invalid_argument("--batch must be at least 1");
+}
+
+// The run's best checkpoint on the test split: printed, written as <run>/test.json/.txt and the confusion
+// images, and returned as JSON for summary.json.
+nlohmann::json score_test_split(const TrainSpec& spec, const RunData& data, int best_epoch, Device device,
+                                std::ostream& out) {
+  const RunDir dir(spec.run.out);
+  LoadedModel best = load_model_checkpoint(dir.best());
+  best.model->to(device);
+  data::LoaderOptions lo;
+  lo.batch_size = std::max(spec.run.batch, 128);
+  lo.workers = spec.data.workers;
+  lo.shuffle = false;
+  lo.augment = false;
+  lo.transform = best.transform;
+  data::Loader test_loader(data.test, lo);
+  Metrics m = evaluate(*best.model, test_loader, best.scheme, {spec.run.tta, true, {}});
+  const std::string title = "test split, best epoch " + std::to_string(best_epoch) + (spec.run.tta ? ", test-time flip" : "");
+  out << title << " (" << data.test.size() << " faces):\n" << m.to_text();
+  write_evaluation(m, dir.test_prefix(), title);
+  return m.to_json();
+}
+
+}  // namespace
+
+nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out,
+                            const TrainCallbacks& callbacks) {
   const auto t_start = std::chrono::steady_clock::now();
   const std::string dir = spec.run.out;
-  if (dir.empty()) throw std::invalid_argument("no run directory: pass --out runs/NAME");
-  if (spec.run.threads > 0) omp_set_num_threads(spec.run.threads);
-  if (spec.run.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
-  if (spec.run.checkpoint_every < 0)
-    throw std::invalid_argument("--checkpoint-every " + std::to_string(spec.run.checkpoint_every) +
-                                ": give a number of optimizer steps, or 0 for a checkpoint after each epoch only");
-  if (spec.run.batch < 1) throw std::invalid_argument("--batch must be at least 1");
+  check_run_spec(spec.run);
   // Before any data is read: a run asked for on a GPU this machine lacks fails at once, saying so.
   const Device device = parse_device(spec.run.device);
   require_device(device, "--device " + spec.run.device);
@@ -144,13 +173,10 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   data::TransformConfig saved_transform;
   const data::TransformConfig* transform_override = nullptr;
   if (resume) {
-    std::ifstream f(dir + "/config.json");
-    nlohmann::json j;
-    f >> j;
-    saved_transform = transform_from_json(j.at("transform"));
+    saved_transform = transform_from_json(RunDir(dir).read_config().at("transform"));
     transform_override = &saved_transform;
-    spec.data.split_file = dir + "/split.txt";
-  } else if (fs::exists(dir + "/last.ckpt")) {
+    spec.data.split_file = RunDir(dir).split();
+  } else if (fs::exists(RunDir(dir).last())) {
     throw std::runtime_error("run directory '" + dir + "' already holds a run (last.ckpt): continue it with "
                              "`facet train --resume " + dir + "`, or pick another --out");
   }
@@ -170,8 +196,8 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
       << "\n";
 
   if (!resume) {
-    data::write_split(dir + "/split.txt", data.split);
-    io::write_file_atomic(dir + "/data_report.txt", data.report.to_text());
+    data::write_split(RunDir(dir).split(), data.split);
+    io::write_file_atomic(RunDir(dir).data_report(), data.report.to_text());
   }
   nlohmann::json config = {{"spec", to_json(spec)},
                            {"scheme", data.scheme.to_json()},
@@ -181,9 +207,10 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
                            {"machine", machine_description()},
                            {"threads", kernel_threads()},
                            {"device", device_description(device)}};
-  if (!resume) write_json(dir + "/config.json", config);
+  if (!resume) write_json(RunDir(dir).config(), config);
 
   Trainer trainer(*model, spec, data, dir, out);
+  trainer.set_callbacks(callbacks);
   TrainResult r = trainer.fit(resume);
   nlohmann::json summary = {{"run", dir},
                             {"command", command_line},
@@ -204,20 +231,7 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   if (!r.interrupted && r.best_epoch > 0)
     calibrate_best(dir, data.train, std::max(spec.run.batch, 128), spec.data.workers, device, out);
   if (!r.interrupted && spec.run.test && !data.test.empty() && r.best_epoch > 0) {
-    LoadedModel best = load_model_checkpoint(dir + "/best.ckpt");
-    best.model->to(device);
-    data::LoaderOptions lo;
-    lo.batch_size = std::max(spec.run.batch, 128);
-    lo.workers = spec.data.workers;
-    lo.shuffle = false;
-    lo.augment = false;
-    lo.transform = best.transform;
-    data::Loader test_loader(data.test, lo);
-    Metrics m = evaluate(*best.model, test_loader, best.scheme, {spec.run.tta, true, {}});
-    const std::string title = "test split, best epoch " + std::to_string(r.best_epoch) + (spec.run.tta ? ", test-time flip" : "");
-    out << title << " (" << data.test.size() << " faces):\n" << m.to_text();
-    write_evaluation(m, dir + "/test", title);
-    summary["test"] = m.to_json();
+    summary["test"] = score_test_split(spec, data, r.best_epoch, device, out);
   } else if (!r.interrupted && spec.run.test && data.test.empty()) {
     const std::string why = "test scoring skipped: the split left 0 test faces (" +
                             (spec.data.split_file.empty() ? "--test " + std::to_string(spec.data.test) +
@@ -229,7 +243,7 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
     summary["test_skipped"] = why;
   }
   summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  write_json(dir + "/summary.json", summary);
+  write_json(RunDir(dir).summary(), summary);
   return summary;
 }
 

@@ -1,4 +1,4 @@
-#include "models/metrics.h"
+#include "models/training/metrics.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -33,8 +33,9 @@ int Metrics::attribute_index(const std::string& name) const {
   return -1;
 }
 
-void Metrics::add(const std::vector<std::vector<int32_t>>& truth, const std::vector<std::vector<int32_t>>& pred,
-                  const std::vector<std::vector<int32_t>>& groups, const std::vector<std::vector<uint8_t>>& defined) {
+void Metrics::check_add(const std::vector<std::vector<int32_t>>& truth,
+                        const std::vector<std::vector<int32_t>>& pred, const std::vector<std::vector<int32_t>>& groups,
+                        const std::vector<std::vector<uint8_t>>& defined) const {
   if (truth.size() != results_.size() || pred.size() != results_.size())
     throw std::invalid_argument("Metrics::add: " + std::to_string(truth.size()) + " truth and " +
                                 std::to_string(pred.size()) + " prediction lists for " +
@@ -81,7 +82,12 @@ void Metrics::add(const std::vector<std::vector<int32_t>>& truth, const std::vec
                                     std::to_string(groups_[g].size() - 1));
     }
   }
+}
 
+void Metrics::add(const std::vector<std::vector<int32_t>>& truth, const std::vector<std::vector<int32_t>>& pred,
+                  const std::vector<std::vector<int32_t>>& groups, const std::vector<std::vector<uint8_t>>& defined) {
+  check_add(truth, pred, groups, defined);
+  const size_t n = truth.empty() ? 0 : truth[0].size();
   for (size_t a = 0; a < results_.size(); ++a) {
     AttributeResult& r = results_[a];
     const int c = int(r.spec.classes.size());

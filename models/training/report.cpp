@@ -1,4 +1,4 @@
-#include "models/report.h"
+#include "models/training/report.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "models/trainer_data.h"
+#include "models/training/trainer_data.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -137,9 +137,11 @@ static std::string counts_text(const std::map<std::string, int64_t>& m) {
   return s.empty() ? "none" : s;
 }
 
-RunData prepare_data(const DataSpec& spec, uint64_t seed, const TransformConfig* transform_override) {
-  require_data_path(spec.path);
-  RunData r;
+namespace {
+
+// Reads the data set, labels it by the scheme (edges from every face's age; balanced bins are redone from the
+// training faces in prepare_data) and caps each class at --max-per-class: r's report, scheme and notes.
+Dataset read_and_label(const DataSpec& spec, uint64_t seed, RunData& r) {
   ReadOptions ro;
   ro.format = parse_format(spec.format);
   ro.duplicates = parse_duplicate_policy(spec.duplicates);
@@ -173,6 +175,15 @@ RunData prepare_data(const DataSpec& spec, uint64_t seed, const TransformConfig*
     r.notes.push_back("at most " + std::to_string(spec.max_per_class) + " faces per " + r.scheme.tasks[0].name +
                       " class: " + std::to_string(labelled.size()) + " faces");
   }
+  return labelled;
+}
+
+}  // namespace
+
+RunData prepare_data(const DataSpec& spec, uint64_t seed, const TransformConfig* transform_override) {
+  require_data_path(spec.path);
+  RunData r;
+  Dataset labelled = read_and_label(spec, seed, r);
 
   SplitRequest req;
   req.stratified.val = spec.val;
@@ -239,9 +250,7 @@ std::vector<AttributeSpec> attribute_specs(const std::vector<std::string>& names
                                            const LabelScheme& scheme) {
   std::vector<AttributeSpec> out;
   for (size_t a = 0; a < names.size(); ++a) {
-    int task = -1;
-    for (size_t t = 0; t < scheme.tasks.size(); ++t)
-      if (scheme.tasks[t].name == names[a]) task = int(t);
+    const int task = scheme.task_index(names[a]);
     if (task < 0)
       throw std::invalid_argument("the model predicts '" + names[a] + "', which label scheme '" + scheme.name +
                                   "' does not label");

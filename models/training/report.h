@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "data/image_io.h"
-#include "models/metrics.h"
+#include "models/training/metrics.h"
 
 namespace facet {
 

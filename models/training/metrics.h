@@ -96,6 +96,11 @@ class Metrics {
   std::string to_text() const;
 
  private:
+  // add()'s argument checks: every list sized for the attributes/groupings and the batch, every class and
+  // group value in range. Throws std::invalid_argument naming the attribute or grouping and the sample.
+  void check_add(const std::vector<std::vector<int32_t>>& truth,
+                 const std::vector<std::vector<int32_t>>& pred, const std::vector<std::vector<int32_t>>& groups,
+                 const std::vector<std::vector<uint8_t>>& defined) const;
   std::vector<AttributeResult> results_;
   std::vector<GroupingSpec> groupings_;
   std::vector<std::vector<GroupResult>> groups_;  // [grouping][value]

@@ -1,4 +1,4 @@
-#include "models/trainer.h"
+#include "models/training/trainer.h"
 #include "data/io/atomic_file.h"
 
 #include <unistd.h>
@@ -15,7 +15,8 @@
 #include <stdexcept>
 
 #include "kernels/cuda/runtime.h"
-#include "models/report.h"
+#include "models/training/report.h"
+#include "models/training/run_dir.h"
 #include "optim/regularize.h"
 #include "tensor/checkpoint.h"
 #include "tensor/ops.h"
@@ -25,7 +26,6 @@ namespace facet {
 namespace {
 
 std::atomic<bool> g_stop{false};
-std::atomic<int64_t> g_stop_after{-1};
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -43,12 +43,6 @@ std::string duration_text(double s) {
   if (t >= 3600) std::snprintf(b, sizeof b, "%dh%02dm", t / 3600, t / 60 % 60);
   else std::snprintf(b, sizeof b, "%dm%02ds", t / 60, t % 60);
   return b;
-}
-
-int task_named(const data::LabelScheme& scheme, const std::string& name) {
-  for (size_t t = 0; t < scheme.tasks.size(); ++t)
-    if (scheme.tasks[t].name == name) return int(t);
-  return -1;
 }
 
 std::vector<std::string> attribute_names(const Model& m) {
@@ -93,7 +87,6 @@ class OnStream {
 void request_training_stop() { g_stop.store(true); }
 bool training_stop_requested() { return g_stop.load(); }
 void clear_training_stop() { g_stop.store(false); }
-void detail::stop_training_after_batches(int64_t batches) { g_stop_after.store(batches); }
 
 // ---- batches -> tensors ------------------------------------------------------------------------------------------
 
@@ -117,7 +110,7 @@ std::vector<int> head_tasks(const Model& model, const data::LabelScheme& scheme)
       out.push_back(-1);
       continue;
     }
-    const int t = task_named(scheme, h.name);
+    const int t = scheme.task_index(h.name);
     if (t < 0) throw std::invalid_argument("head '" + h.name + "' has no task in label scheme '" + scheme.name + "'");
     if (int(scheme.tasks[size_t(t)].classes.size()) != h.outputs)
       throw std::invalid_argument("head '" + h.name + "' has " + std::to_string(h.outputs) + " outputs; label scheme '" +
@@ -131,7 +124,7 @@ std::vector<int> head_tasks(const Model& model, const data::LabelScheme& scheme)
 std::vector<int> attribute_tasks(const Model& model, const data::LabelScheme& scheme) {
   std::vector<int> out;
   for (const auto& a : model.attributes()) {
-    const int t = task_named(scheme, a.name);
+    const int t = scheme.task_index(a.name);
     if (t < 0)
       throw std::invalid_argument("the model predicts '" + a.name + "', which label scheme '" + scheme.name +
                                   "' does not label");
@@ -448,12 +441,12 @@ void require_finite(const std::vector<NamedTensor>& tensors, int epoch, int64_t 
 void Trainer::save_best(int epoch, double score, int64_t step) {
   std::vector<NamedTensor> t = model_.parameters();
   for (auto& b : model_.buffers()) t.push_back(b);
-  require_finite(t, epoch, step, dir_ + "/best.ckpt");
+  require_finite(t, epoch, step, RunDir(dir_).best());
   nlohmann::json meta = model_meta();
   meta["facet_checkpoint"] = "model";
   meta["epoch"] = epoch;
   meta["score"] = {{"metric", spec_.run.best_metric}, {"value", score}};
-  save_checkpoint(dir_ + "/best.ckpt", t, meta);
+  save_checkpoint(RunDir(dir_).best(), t, meta);
 }
 
 void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best, int64_t step,
@@ -461,7 +454,7 @@ void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best, i
   std::vector<NamedTensor> t = model_.parameters();
   for (auto& b : model_.buffers()) t.push_back(b);
   for (auto& s : opt_->state_tensors()) t.push_back(s);
-  require_finite(t, mid ? mid->epoch + 1 : epochs_done, step, dir_ + "/last.ckpt");
+  require_finite(t, mid ? mid->epoch + 1 : epochs_done, step, RunDir(dir_).last());
   // A save interrupted by a kill leaves its temporary file behind; the next save clears it away.
   for (const auto& name : io::remove_stale_temps(dir_)) out_ << "removed " << name << " (left by an interrupted save)\n";
   nlohmann::json meta = model_meta();
@@ -476,11 +469,11 @@ void Trainer::save_last(const TrainResult& r, int epochs_done, int since_best, i
   meta["since_best"] = since_best;
   meta["history"] = nlohmann::json::array();
   for (const auto& e : r.history) meta["history"].push_back(e.to_json(attributes_));
-  save_checkpoint(dir_ + "/last.ckpt", t, meta);
+  save_checkpoint(RunDir(dir_).last(), t, meta);
 }
 
 int Trainer::load_last(TrainResult& r, int& since_best, std::optional<EpochPosition>& mid) {
-  const std::string path = dir_ + "/last.ckpt";
+  const std::string path = RunDir(dir_).last();
   for (const auto& name : io::remove_stale_temps(dir_)) out_ << "removed " << name << " (left by an interrupted save)\n";
   if (!std::filesystem::exists(path))
     throw std::runtime_error("cannot resume: " + path + " does not exist (the run finished no epoch yet; start it "
@@ -518,7 +511,7 @@ int Trainer::load_last(TrainResult& r, int& since_best, std::optional<EpochPosit
 void Trainer::write_history(const std::vector<EpochRecord>& h) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& e : h) j.push_back(e.to_json(attributes_));
-  io::write_file_atomic(dir_ + "/metrics.json", j.dump(2) + "\n");
+  io::write_file_atomic(RunDir(dir_).metrics_json(), j.dump(2) + "\n");
   std::ostringstream csv;
   csv << "epoch,lr,seconds,images_per_s,train_loss";
   for (const auto& a : attributes_) csv << ",train_" << a.name;
@@ -543,7 +536,7 @@ void Trainer::write_history(const std::vector<EpochRecord>& h) {
     }
     csv << "\n";
   }
-  io::write_file_atomic(dir_ + "/metrics.csv", csv.str());
+  io::write_file_atomic(RunDir(dir_).metrics_csv(), csv.str());
   // Curves: loss, and accuracy per attribute (train dashed-lighter, validation solid), by epoch.
   std::vector<Series> loss{{"train loss", {}, palette(0), false}, {"val loss", {}, palette(1), false}};
   std::vector<Series> acc;
@@ -559,192 +552,234 @@ void Trainer::write_history(const std::vector<EpochRecord>& h) {
       if (e.has_val) acc[2 * a + 1].y.push_back(100.0 * e.val_accuracy[a]);
     }
   }
-  plot_curves(dir_ + "/loss.png", "loss per epoch", "loss", loss);
-  plot_curves(dir_ + "/accuracy.png", "accuracy per epoch (light: training batches, dark: validation)", "%", acc);
+  plot_curves(RunDir(dir_).loss_png(), "loss per epoch", "loss", loss);
+  plot_curves(RunDir(dir_).accuracy_png(), "accuracy per epoch (light: training batches, dark: validation)", "%", acc);
 }
 
+// The epoch in progress: the loader's position and the running sums (what a mid-epoch checkpoint stores), the
+// count of batches trained for the progress line, and the clock.
+struct Trainer::EpochRun {
+  int epoch = 0;               // 0-based
+  double lr = 0;
+  EpochPosition pos;           // pos.batch: loader batches consumed (empty ones too); the running sums
+  int64_t steps = 0;           // batches trained (non-empty), the progress line's count
+  Clock::time_point t0 = Clock::now();
+  double last_print = 0;
+  int64_t saved_batch = -1;    // pos.batch at the last mid-epoch save of this epoch (-1: none)
+};
+
+// "epoch 2/20 [31/120] 850 img/s loss 1.2345 age 41.2% gender 80.0% ETA 3m10s", rewritten in place on a
+// terminal; the final one ends with the epoch's wall time instead of the ETA.
+void Trainer::progress_line(const EpochRun& e, bool final) {
+  const int64_t batches = train_loader_->batches_per_epoch();
+  const int epochs = spec_.run.epochs;
+  const double s = since(e.t0), ips = s > 0 ? double(e.pos.seen) / s : 0.0;
+  const double per_batch = e.steps ? s / double(e.steps) : 0.0;
+  const double epoch_est = epochs_timed_ ? epoch_seconds_sum_ / epochs_timed_ : per_batch * double(batches);
+  const double eta = per_batch * double(batches - e.steps) + epoch_est * double(epochs - e.epoch - 1);
+  std::string text = "epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(epochs) + " [" +
+                     std::to_string(e.steps) + "/" + std::to_string(batches) + "] " + fmt("%.0f img/s", ips) +
+                     " loss " + fmt("%.4f", e.pos.seen ? e.pos.loss_sum / double(e.pos.seen) : 0.0);
+  for (size_t a = 0; a < attributes_.size(); ++a)
+    text += " " + attributes_[a].name + " " +
+            fmt("%.1f%%", e.pos.labelled[a] ? 100.0 * double(e.pos.correct[a]) / double(e.pos.labelled[a]) : 0.0);
+  text += final ? " (" + duration_text(s) + ")" : " ETA " + duration_text(eta);
+  if (live_) out_ << "\r" << text << "\033[K" << (final ? "\n" : "") << std::flush;
+  else out_ << text << "\n" << std::flush;
+}
+
+// One optimizer step on one batch: forward -> loss (sum over heads) -> backward -> [clip] -> step; the batch's
+// loss and the training accuracy counts go into the epoch's running sums. Returns the batch's mean loss.
+float Trainer::train_step(const data::Batch& b, EpochRun& e) {
+  std::vector<Tensor> outputs = model_.forward(batch_images(b, false, device_));  // [head] (N, classes)
+  Tensor loss = batch_loss(model_, outputs, b, head_task_, loss_options_);
+  const float lv = loss.item();
+  if (!std::isfinite(lv))
+    throw std::runtime_error("training diverged: the loss is " + std::to_string(lv) + " at epoch " +
+                             std::to_string(e.epoch + 1) + ", batch " + std::to_string(e.steps + 1) +
+                             " (lower --lr, or add --clip 5)");
+  opt_->zero_grad();
+  loss.backward();
+  bool step = true;
+  if (spec_.optim.clip > 0) step = std::isfinite(clip_grad_norm(params_, spec_.optim.clip));
+  if (step) opt_->step();
+  Prediction p = model_.predict(outputs);
+  for (size_t a = 0; a < attributes_.size(); ++a) {
+    const auto& truth = b.labels.at(size_t(attribute_task_[a]));
+    for (int i = 0; i < b.n; ++i) {
+      if (truth[size_t(i)] < 0) continue;
+      ++e.pos.labelled[a];
+      e.pos.correct[a] += p.classes[a][size_t(i)] == truth[size_t(i)];
+    }
+  }
+  e.pos.loss_sum += double(lv) * b.n;
+  e.pos.seen += b.n;
+  ++e.steps;
+  return lv;
+}
+
+// The training batches of one epoch (from `mid` when resuming inside it), with progress lines, mid-epoch
+// checkpoints (--checkpoint-every) and on_batch. Returns false when a stop was requested (the epoch is not
+// recorded); `e` then holds what the interruption message needs.
+bool Trainer::run_epoch(EpochRun& e, std::optional<EpochPosition>& mid) {
+  const int64_t batches = train_loader_->batches_per_epoch();
+  e.pos.epoch = e.epoch;
+  e.pos.correct.assign(attributes_.size(), 0);
+  e.pos.labelled.assign(attributes_.size(), 0);
+  if (mid && mid->epoch == e.epoch) e.pos = *mid;  // the loader skips the batches done, the sums come back
+  mid.reset();
+  e.steps = e.pos.batch;
+  train_loader_->start_epoch(e.epoch, e.pos.batch);
+  e.t0 = Clock::now();
+  data::Batch b;
+  while (train_loader_->next(b)) {
+    ++e.pos.batch;
+    if (b.n == 0) continue;
+    const float lv = train_step(b, e);
+    const double s = since(e.t0);
+    if ((live_ && s - e.last_print > 0.5) || (!live_ && s - e.last_print > 60)) {
+      progress_line(e, false);
+      e.last_print = s;
+    }
+    const int64_t step = int64_t(e.epoch) * batches + e.pos.batch;
+    if (spec_.run.checkpoint_every > 0 && step % spec_.run.checkpoint_every == 0) {
+      save_last(result_, e.epoch, since_best_, step, &e.pos);
+      e.saved_batch = e.pos.batch;
+    }
+    if (callbacks_.on_batch) callbacks_.on_batch(BatchEvent{e.epoch + 1, e.steps, batches, double(lv)});
+    if (training_stop_requested()) return false;
+  }
+  return true;
+}
+
+// The model on the validation split into `rec`, and the validation line.
+void Trainer::validate(EpochRecord& rec) {
+  Metrics m = evaluate(model_, *val_loader_, data_.scheme, {spec_.run.tta, true, {}});
+  rec.has_val = true;
+  rec.val_loss = m.mean_loss();
+  rec.val_mean = m.mean_accuracy();
+  std::string text = "  validation: loss " + fmt("%.4f", rec.val_loss);
+  for (size_t a = 0; a < attributes_.size(); ++a) {
+    rec.val_accuracy.push_back(m.attribute(a).accuracy());
+    rec.val_one_off.push_back(attributes_[a].ordinal ? m.attribute(a).one_off() : 0.0);
+    text += " " + attributes_[a].name + " " + fmt("%.2f%%", 100.0 * rec.val_accuracy[a]);
+    if (attributes_[a].ordinal) text += fmt(" (one-off %.2f%%)", 100.0 * rec.val_one_off[a]);
+    if (m.attribute(a).undefined) text += " undefined " + std::to_string(m.attribute(a).undefined);
+    if (m.attribute(a).reject_rule)
+      text += fmt(" (coverage %.1f%%, ", 100.0 * m.attribute(a).coverage()) +
+              fmt("%.2f%% when defined)", 100.0 * m.attribute(a).accuracy_when_defined());
+  }
+  out_ << text << "\n";
+}
+
+// The epoch's score under --best-metric, higher is better. Without a validation split, the training figures
+// stand in.
+double Trainer::score_of(const EpochRecord& rec) const {
+  const std::string& metric = spec_.run.best_metric;
+  const auto& accs = rec.has_val ? rec.val_accuracy : rec.train_accuracy;
+  if (metric == "loss") return -(rec.has_val ? rec.val_loss : rec.train_loss);
+  if (metric == "mean") {
+    double score = 0;
+    for (double v : accs) score += v;
+    return score / double(std::max<size_t>(1, accs.size()));
+  }
+  for (size_t i = 0; i < attributes_.size(); ++i)
+    if (attributes_[i].name == metric) return accs[i];
+  throw std::invalid_argument("--best-metric '" + metric + "': use mean, loss or a head name");
+}
+
+// The record of a finished epoch: the training figures, then validation when there is a split.
+EpochRecord Trainer::finish_epoch(const EpochRun& e) {
+  progress_line(e, true);
+  EpochRecord rec;
+  rec.epoch = e.epoch + 1;
+  rec.lr = e.lr;
+  rec.seconds = since(e.t0);
+  rec.images_per_s = rec.seconds > 0 ? double(e.pos.seen) / rec.seconds : 0.0;
+  rec.train_loss = e.pos.seen ? e.pos.loss_sum / double(e.pos.seen) : 0.0;
+  for (size_t a = 0; a < attributes_.size(); ++a)
+    rec.train_accuracy.push_back(e.pos.labelled[a] ? double(e.pos.correct[a]) / double(e.pos.labelled[a]) : 0.0);
+  if (val_loader_) validate(rec);
+  return rec;
+}
+
+// Keeps the best checkpoint, rewrites the last one and the curves, prints whether the best moved.
+void Trainer::record_epoch(const EpochRecord& rec, double score) {
+  const int64_t batches = train_loader_->batches_per_epoch();
+  result_.history.push_back(rec);
+  epoch_seconds_sum_ += rec.seconds;
+  ++epochs_timed_;
+  const bool better = result_.best_epoch == 0 || score > result_.best_score;
+  if (better) {
+    result_.best_epoch = rec.epoch;
+    result_.best_score = score;
+    since_best_ = 0;
+    save_best(rec.epoch, score, int64_t(rec.epoch) * batches);
+  } else {
+    ++since_best_;
+  }
+  save_last(result_, rec.epoch, since_best_, int64_t(rec.epoch) * batches);
+  write_history(result_.history);
+  const std::string& metric = spec_.run.best_metric;
+  out_ << "  " << (better ? "new best" : "best stays") << ": epoch " << result_.best_epoch << " ("
+       << (metric == "loss" ? "loss " + fmt("%.4f", -result_.best_score)
+                            : metric + " " + fmt("%.2f%%", 100 * result_.best_score))
+       << ")\n"
+       << std::flush;
+}
+
+// for each epoch: learning rate from the schedule, run_epoch, the record (validate), the checkpoints, on_epoch,
+// early stopping.
 TrainResult Trainer::fit(bool resume) {
   OnStream on_stream(stream_.get());
   clear_training_stop();
-  TrainResult r;
-  int since_best = 0, start = 0;
+  result_ = TrainResult();
+  since_best_ = 0;
+  epoch_seconds_sum_ = 0;
+  epochs_timed_ = 0;
+  int start = 0;
   std::optional<EpochPosition> mid;  // set when resuming from a mid-epoch checkpoint
   if (resume) {
-    start = load_last(r, since_best, mid);
+    start = load_last(result_, since_best_, mid);
     out_ << "resuming " << dir_ << " after epoch " << start;
     if (mid) out_ << " and " << mid->batch << " batches of epoch " << start + 1;
-    out_ << " (best so far: epoch " << r.best_epoch << ")\n";
+    out_ << " (best so far: epoch " << result_.best_epoch << ")\n";
   }
   const RunSpec& run = spec_.run;
   const LrSchedule schedule = schedule_of(spec_.optim, run.epochs);
   schedule.validate();
-  LossOptions loss_options;
-  loss_options.label_smoothing = spec_.optim.label_smoothing;
-  const auto params = model_.parameters();
-  const bool live = &out_ == &std::cout && isatty(STDOUT_FILENO);
-  const int64_t batches = train_loader_->batches_per_epoch();
+  loss_options_ = LossOptions();
+  loss_options_.label_smoothing = spec_.optim.label_smoothing;
+  params_ = model_.parameters();
+  live_ = &out_ == &std::cout && isatty(STDOUT_FILENO);
   const auto t_fit = Clock::now();
-  double epoch_seconds_sum = 0;
-  int epochs_timed = 0;
   if (start >= run.epochs) out_ << "nothing to do: " << start << " of " << run.epochs << " epochs are done\n";
 
   for (int epoch = start; epoch < run.epochs; ++epoch) {
-    const double lr = schedule.at(epoch);
-    opt_->set_learning_rate(float(lr));
+    EpochRun e;
+    e.epoch = epoch;
+    e.lr = schedule.at(epoch);
+    opt_->set_learning_rate(float(e.lr));
     model_.set_training(true);
-    // A mid-epoch checkpoint resumes here: the loader skips the batches done, the running sums come back.
-    EpochPosition pos;
-    pos.epoch = epoch;
-    pos.correct.assign(attributes_.size(), 0);
-    pos.labelled.assign(attributes_.size(), 0);
-    if (mid && mid->epoch == epoch) pos = *mid;
-    mid.reset();
-    train_loader_->start_epoch(epoch, pos.batch);
-    const auto t0 = Clock::now();
-    double loss_sum = pos.loss_sum, last_print = 0;
-    int64_t seen = pos.seen, batch_index = pos.batch, consumed = pos.batch;  // consumed: loader batches
-    std::vector<int64_t> correct = pos.correct, labelled = pos.labelled;
-    bool saved_mid_epoch = false;
-    data::Batch b;
-    auto line = [&](bool final) {
-      const double s = since(t0), ips = s > 0 ? double(seen) / s : 0.0;
-      const double per_batch = batch_index ? s / double(batch_index) : 0.0;
-      const double epoch_est = epochs_timed ? epoch_seconds_sum / epochs_timed : per_batch * double(batches);
-      const double eta = per_batch * double(batches - batch_index) + epoch_est * double(run.epochs - epoch - 1);
-      std::string text = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(run.epochs) + " [" +
-                         std::to_string(batch_index) + "/" + std::to_string(batches) + "] " +
-                         fmt("%.0f img/s", ips) + " loss " + fmt("%.4f", seen ? loss_sum / double(seen) : 0.0);
-      for (size_t a = 0; a < attributes_.size(); ++a)
-        text += " " + attributes_[a].name + " " +
-                fmt("%.1f%%", labelled[a] ? 100.0 * double(correct[a]) / double(labelled[a]) : 0.0);
-      text += final ? " (" + duration_text(s) + ")" : " ETA " + duration_text(eta);
-      if (live) out_ << "\r" << text << "\033[K" << (final ? "\n" : "") << std::flush;
-      else out_ << text << "\n" << std::flush;
-    };
-    while (train_loader_->next(b)) {
-      ++consumed;
-      if (b.n == 0) continue;
-      std::vector<Tensor> outputs = model_.forward(batch_images(b, false, device_));
-      Tensor loss = batch_loss(model_, outputs, b, head_task_, loss_options);
-      const float lv = loss.item();
-      if (!std::isfinite(lv))
-        throw std::runtime_error("training diverged: the loss is " + std::to_string(lv) + " at epoch " +
-                                 std::to_string(epoch + 1) + ", batch " + std::to_string(batch_index + 1) +
-                                 " (lower --lr, or add --clip 5)");
-      opt_->zero_grad();
-      loss.backward();
-      bool step = true;
-      if (spec_.optim.clip > 0) step = std::isfinite(clip_grad_norm(params, spec_.optim.clip));
-      if (step) opt_->step();
-      Prediction p = model_.predict(outputs);
-      for (size_t a = 0; a < attributes_.size(); ++a) {
-        const auto& truth = b.labels.at(size_t(attribute_task_[a]));
-        for (int i = 0; i < b.n; ++i) {
-          if (truth[size_t(i)] < 0) continue;
-          ++labelled[a];
-          correct[a] += p.classes[a][size_t(i)] == truth[size_t(i)];
-        }
-      }
-      loss_sum += double(lv) * b.n;
-      seen += b.n;
-      ++batch_index;
-      const double s = since(t0);
-      if ((live && s - last_print > 0.5) || (!live && s - last_print > 60)) {
-        line(false);
-        last_print = s;
-      }
-      if (run.checkpoint_every > 0 && (int64_t(epoch) * batches + consumed) % run.checkpoint_every == 0) {
-        pos.batch = consumed;
-        pos.loss_sum = loss_sum;
-        pos.seen = seen;
-        pos.correct = correct;
-        pos.labelled = labelled;
-        save_last(r, epoch, since_best, int64_t(epoch) * batches + consumed, &pos);
-        saved_mid_epoch = true;
-      }
-      if (g_stop_after.load() >= 0 && g_stop_after.fetch_sub(1) <= 1) {
-        g_stop_after.store(-1);
-        request_training_stop();
-      }
-      if (training_stop_requested()) break;
-    }
-    if (training_stop_requested()) {
-      if (live) out_ << "\n";
+    if (!run_epoch(e, mid)) {
+      if (live_) out_ << "\n";
       out_ << "interrupted during epoch " << epoch + 1 << "; " << dir_ << "/last.ckpt holds epoch " << epoch;
-      if (saved_mid_epoch) out_ << " and " << pos.batch << " batches of epoch " << epoch + 1;
+      if (e.saved_batch >= 0) out_ << " and " << e.saved_batch << " batches of epoch " << epoch + 1;
       out_ << ". Continue with: facet train --resume " << dir_ << "\n";
-      r.interrupted = true;
+      result_.interrupted = true;
       break;
     }
-    line(true);
-    EpochRecord rec;
-    rec.epoch = epoch + 1;
-    rec.lr = lr;
-    rec.seconds = since(t0);
-    rec.images_per_s = rec.seconds > 0 ? double(seen) / rec.seconds : 0.0;
-    rec.train_loss = seen ? loss_sum / double(seen) : 0.0;
-    for (size_t a = 0; a < attributes_.size(); ++a)
-      rec.train_accuracy.push_back(labelled[a] ? double(correct[a]) / double(labelled[a]) : 0.0);
-    double score;
-    if (val_loader_) {
-      Metrics m = evaluate(model_, *val_loader_, data_.scheme, {run.tta, true, {}});
-      rec.has_val = true;
-      rec.val_loss = m.mean_loss();
-      rec.val_mean = m.mean_accuracy();
-      std::string text = "  validation: loss " + fmt("%.4f", rec.val_loss);
-      for (size_t a = 0; a < attributes_.size(); ++a) {
-        rec.val_accuracy.push_back(m.attribute(a).accuracy());
-        rec.val_one_off.push_back(attributes_[a].ordinal ? m.attribute(a).one_off() : 0.0);
-        text += " " + attributes_[a].name + " " + fmt("%.2f%%", 100.0 * rec.val_accuracy[a]);
-        if (attributes_[a].ordinal) text += fmt(" (one-off %.2f%%)", 100.0 * rec.val_one_off[a]);
-        if (m.attribute(a).undefined) text += " undefined " + std::to_string(m.attribute(a).undefined);
-        if (m.attribute(a).reject_rule)
-          text += fmt(" (coverage %.1f%%, ", 100.0 * m.attribute(a).coverage()) +
-                  fmt("%.2f%% when defined)", 100.0 * m.attribute(a).accuracy_when_defined());
-      }
-      out_ << text << "\n";
-    }
-    // Score: higher is better. Without a validation split, the training figures stand in.
-    const std::string& metric = run.best_metric;
-    const auto& accs = rec.has_val ? rec.val_accuracy : rec.train_accuracy;
-    if (metric == "loss") score = -(rec.has_val ? rec.val_loss : rec.train_loss);
-    else if (metric == "mean") {
-      score = 0;
-      for (double v : accs) score += v;
-      score /= double(std::max<size_t>(1, accs.size()));
-    } else {
-      int a = -1;
-      for (size_t i = 0; i < attributes_.size(); ++i)
-        if (attributes_[i].name == metric) a = int(i);
-      if (a < 0) throw std::invalid_argument("--best-metric '" + metric + "': use mean, loss or a head name");
-      score = accs[size_t(a)];
-    }
-    r.history.push_back(rec);
-    epoch_seconds_sum += rec.seconds;
-    ++epochs_timed;
-    const bool better = r.best_epoch == 0 || score > r.best_score;
-    if (better) {
-      r.best_epoch = rec.epoch;
-      r.best_score = score;
-      since_best = 0;
-      save_best(rec.epoch, score, int64_t(rec.epoch) * batches);
-    } else {
-      ++since_best;
-    }
-    save_last(r, rec.epoch, since_best, int64_t(rec.epoch) * batches);
-    write_history(r.history);
-    out_ << "  " << (better ? "new best" : "best stays") << ": epoch " << r.best_epoch << " ("
-         << (metric == "loss" ? "loss " + fmt("%.4f", -r.best_score) : metric + " " + fmt("%.2f%%", 100 * r.best_score))
-         << ")\n"
-         << std::flush;
-    if (run.patience > 0 && since_best >= run.patience && epoch + 1 < run.epochs) {
-      out_ << "early stop: no better " << metric << " for " << run.patience << " epochs\n";
-      r.stopped_early = true;
+    const EpochRecord rec = finish_epoch(e);
+    record_epoch(rec, score_of(rec));
+    if (callbacks_.on_epoch) callbacks_.on_epoch(rec);
+    if (run.patience > 0 && since_best_ >= run.patience && epoch + 1 < run.epochs) {
+      out_ << "early stop: no better " << run.best_metric << " for " << run.patience << " epochs\n";
+      result_.stopped_early = true;
       break;
     }
   }
-  r.seconds = since(t_fit);
-  return r;
+  result_.seconds = since(t_fit);
+  return result_;
 }
 
 }  // namespace facet

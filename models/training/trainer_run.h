@@ -17,8 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/metrics.h"
-#include "models/trainer_spec.h"
+#include "models/training/metrics.h"
+#include "models/training/trainer.h"
+#include "models/training/trainer_spec.h"
 
 namespace facet {
 
@@ -34,7 +35,9 @@ nlohmann::json complete_model_config(const nlohmann::json& model, const data::La
 
 // Trains (or, with `resume`, continues) the run spec.run.out describes. Returns summary.json's content.
 // Throws on bad specs and missing data, with messages that name what to change.
-nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out);
+// `callbacks` go to the Trainer (see TrainCallbacks).
+nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& command_line, std::ostream& out,
+                            const TrainCallbacks& callbacks = {});
 
 // Reads <run>/config.json back (for --resume).
 TrainSpec read_run_spec(const std::string& run_dir);

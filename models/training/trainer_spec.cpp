@@ -1,4 +1,4 @@
-#include "models/trainer_spec.h"
+#include "models/training/trainer_spec.h"
 
 namespace facet {
 
