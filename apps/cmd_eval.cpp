@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "apps/cli_checks.h"
+#include "data/attributes.h"
 #include "data/readers.h"
 #include "data/split.h"
 #include "models/trainer_data.h"
@@ -79,6 +80,7 @@ nlohmann::json run_evaluation(const EvalRequest& r, std::ostream& os) {
   data::ReadResult read = data::read_dataset(path, ro);
   data::Dataset ds = read.data;
   const auto drops = data::apply_scheme(ds, m.scheme);
+  for (const auto& n : data::column_notes(read.data, m.scheme)) os << "note: " << n << "\n";
   os << "data: " << path << ": " << read.data.size() << " usable faces, " << ds.size() << " labelled by '"
             << m.scheme.name << "'\n";
   if (ds.empty()) throw std::runtime_error("no face in '" + path + "' has the labels '" + m.scheme.name + "' needs");
