@@ -75,6 +75,8 @@ nlohmann::json run_evaluation(const EvalRequest& r, std::ostream& os) {
 
   data::ReadOptions ro;
   ro.format = data::parse_format(r.data.empty() ? spec.data.format : "auto");
+  if (m.scheme.kind == "attributes" && ro.format == data::Format::detect)  // a model of your own data's columns
+    ro.format = fs::is_directory(path) ? data::Format::folder : data::Format::manifest;
   ro.duplicates = data::parse_duplicate_policy(spec.data.duplicates);
   ro.adience.image_root = spec.data.adience_images;
   data::ReadResult read = data::read_dataset(path, ro);
