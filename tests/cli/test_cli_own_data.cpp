@@ -53,6 +53,7 @@ TEST_CASE("facet on a folder of two classes: data stats, train, eval, predict", 
   const auto ej = nlohmann::json::parse(read_text(run + "/eval_test.json"));
   // Red against blue is separable by the mean colour: the trained model must get the test faces right.
   CHECK(ej["attributes"][0]["accuracy"].get<double>() >= 0.9);
+  CHECK(eval.output.find("accuracy by race") == std::string::npos);  // no face groupings on cats and dogs
 
   const RunResult pred = run_facet("predict --checkpoint " + run + "/best.ckpt " + photos + "/red --threads 1");
   INFO(pred.output);
