@@ -22,7 +22,8 @@ static const char* kWhereToPutData =
 
 static bool holds_data(const std::string& path) {
   std::error_code ec;
-  if (fs::is_regular_file(path, ec)) return path.size() > 4 && path.substr(path.size() - 4) == ".csv";
+  if (fs::is_regular_file(path, ec))
+    return (path.size() > 4 && path.substr(path.size() - 4) == ".csv") || detect_format(path) == Format::manifest;
   if (!fs::is_directory(path, ec)) return false;
   for (const auto& e : fs::directory_iterator(path, ec)) {
     const std::string n = e.path().filename().string();

@@ -71,14 +71,14 @@ TEST_CASE("facet on a manifest: blank cells, a binned column, and bad manifests"
     csv += rel + "," + (i % 5 == 0 ? "" : i % 2 ? "blue" : "red") + "," + (i % 7 == 0 ? "" : std::to_string(i % 30)) +
            ",free text\n";
   }
-  std::ofstream(dir.file("labels.csv")) << csv;
-  const RunResult stats = run_facet("data stats --data " + dir.file("labels.csv") + " --labels size:edges=0,10,20+comment:skip");
+  std::ofstream(dir.file("labels.txt")) << csv;  // any name: the header says it is a manifest
+  const RunResult stats = run_facet("data stats --data " + dir.file("labels.txt") + " --labels size:edges=0,10,20+comment:skip");
   INFO(stats.output);
   REQUIRE(stats.code == 0);
   CHECK_THAT(stats.output, Catch::Contains("(no label)") && Catch::Contains("10-19") &&
                                Catch::Contains("column 'comment'"));
 
-  const RunResult train = run_facet("train --data " + dir.file("labels.csv") + " --format manifest --labels "
+  const RunResult train = run_facet("train --data " + dir.file("labels.txt") + " --format manifest --labels "
                                     "size:edges=0,10,20+comment:skip --out " + run + " --epochs 1" + kOwnTiny);
   INFO(train.output);
   REQUIRE(train.code == 0);
@@ -91,7 +91,7 @@ TEST_CASE("facet on a manifest: blank cells, a binned column, and bad manifests"
       {"path,colour,size\nimg/0.png,green,3\n", {"bad.csv:2, column 'colour'", "class 'green' is not one of"}},
       {"path,size\nimg/0.png,3\n", {"bad.csv", "no column 'colour'"}},
       {"path,colour,size\nimg/0.png,red\n", {"bad.csv:2", "2 fields", "has 3"}},
-      {"path,colour,size\n../labels.csv,red,3\n", {"bad.csv:2, column 1", "'..'"}},
+      {"path,colour,size\n../labels.txt,red,3\n", {"bad.csv:2, column 1", "'..'"}},
       {"path,colour,size\nimg/0.png,r\xE9\x64,3\n", {"bad.csv:2, column 2", "not UTF-8"}},
       {"file,colour,size\nimg/0.png,red,3\n", {"bad.csv:1", "no 'path' column"}},
   };
