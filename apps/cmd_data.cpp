@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "apps/cli_checks.h"
+#include "data/attributes.h"
 #include "data/stats.h"
 
 namespace {
@@ -31,9 +32,9 @@ void add_common(CLI::App* cmd, DataArgs& a) {
                   "UTKFace folder, Adience folder (fold_*_data.txt) or UTKFace CSV file (default: $FACET_DATA/utkface)");
   cmd->add_option("--labels", a.labels,
                   "label scheme: seed000, bin10, balanced[:K], intuition, groups10, adience8, gender, race, 2hot, tuple, "
-                  "age edges like 0,7,13,20,30,45,60, or parts joined by '+'")
-      ->required();
-  cmd->add_option("--format", a.format, "auto, utkface, adience or csv")->capture_default_str();
+                  "age edges like 0,7,13,20,30,45,60, or parts joined by '+'; folder/manifest: all (the default), "
+                  "COLUMN:edges=0,7,13, COLUMN:skip");
+  cmd->add_option("--format", a.format, "auto, utkface, adience, csv, folder or manifest")->capture_default_str();
   cmd->add_option("--duplicates", a.duplicates, "byte-identical copies: drop-conflicts, keep-first or keep-all")
       ->capture_default_str();
   cmd->add_option("--val", a.val, "validation fraction")->capture_default_str()
@@ -72,6 +73,9 @@ Prepared prepare(DataArgs& a) {
   if (a.adience_ages == "strict") o.adience.ages = AdienceAgePolicy::strict;
   else if (a.adience_ages != "nearest")
     throw std::invalid_argument("--adience-ages '" + a.adience_ages + "': use nearest or strict");
+  if (a.labels.empty() && !attribute_format(a.data, a.format))
+    throw std::invalid_argument("--labels is required for face data (e.g. --labels groups10+gender+race); only image "
+                                "folders and manifests default to their own columns");
   return read_and_label(a.data, a.labels, o);
 }
 

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "apps/cli_checks.h"
+#include "data/attributes.h"
 #include "data/readers.h"
 #include "data/split.h"
 #include "models/training/trainer_data.h"
@@ -74,11 +75,14 @@ nlohmann::json run_evaluation(const EvalRequest& r, std::ostream& os) {
 
   data::ReadOptions ro;
   ro.format = data::parse_format(r.data.empty() ? spec.data.format : "auto");
+  if (m.scheme.kind == "attributes" && ro.format == data::Format::detect)  // a model of your own data's columns
+    ro.format = fs::is_directory(path) ? data::Format::folder : data::Format::manifest;
   ro.duplicates = data::parse_duplicate_policy(spec.data.duplicates);
   ro.adience.image_root = spec.data.adience_images;
   data::ReadResult read = data::read_dataset(path, ro);
   data::Dataset ds = read.data;
   const auto drops = data::apply_scheme(ds, m.scheme);
+  for (const auto& n : data::column_notes(read.data, m.scheme)) os << "note: " << n << "\n";
   os << "data: " << path << ": " << read.data.size() << " usable faces, " << ds.size() << " labelled by '"
             << m.scheme.name << "'\n";
   if (ds.empty()) throw std::runtime_error("no face in '" + path + "' has the labels '" + m.scheme.name + "' needs");

@@ -1,5 +1,6 @@
 // `facet train`: every flag fills one field of a TrainSpec; the work is models/training/trainer_run.h's run_training.
 #include "apps/cmd_train.h"
+#include "data/attributes.h"
 
 #include <unistd.h>
 
@@ -192,10 +193,12 @@ void add_train_commands(CLI::App& app) {
   // data
   cmd->add_option("--data", s.data.path, "UTKFace folder, Adience folder (fold_*_data.txt) or UTKFace CSV file "
                                          "(default: $FACET_DATA/utkface, then $FACET_DATA)");
-  cmd->add_option("--format", s.data.format, "auto, utkface, adience or csv")->capture_default_str();
+  cmd->add_option("--format", s.data.format, "auto, utkface, adience, csv, folder (root/<class>/<image>) or manifest "
+                                             "(CSV path,<attr1>,...)")->capture_default_str();
   cmd->add_option("--labels", s.data.labels, "label scheme: groups10, bin10, balanced[:K], intuition, seed000, "
                                              "adience8, 2hot, tuple, age edges like 0,7,13,20, parts joined by '+' "
-                                             "(+gender, +race)")
+                                             "(+gender, +race); folder/manifest: all (the default), COLUMN:edges=0,7,13, "
+                                             "COLUMN:skip")
       ->capture_default_str();
   cmd->add_option("--duplicates", s.data.duplicates, "byte-identical copies: drop-conflicts, keep-first, keep-all")
       ->capture_default_str();
@@ -303,6 +306,9 @@ void add_train_commands(CLI::App& app) {
       if (cmd->count("--checkpoint-every")) spec.run.checkpoint_every = a->spec.run.checkpoint_every;
     } else {
       if (spec.data.path.empty()) spec.data.path = facet::default_data_dir();
+      // Your own data (a folder, a manifest) without --labels: every column is a head (data/attributes.h).
+      if (!cmd->count("--labels") && facet::data::attribute_format(spec.data.path, spec.data.format))
+        spec.data.labels = "all";
       spec.data.channels = a->gray ? 1 : 3;
       spec.data.normalize = !a->no_normalize;
       spec.run.test = !a->no_test;

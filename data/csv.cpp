@@ -68,6 +68,30 @@ std::string parse_pixels(const std::string& text, std::vector<uint8_t>& out) {
   return "";
 }
 
+// No image file at the top, and a sub-folder with an image file directly in it: the ImageFolder layout.
+bool looks_like_image_folder(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto is_image = [](const fs::path& p) {
+    std::string e = p.extension().string();
+    for (auto& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return e == ".jpg" || e == ".jpeg" || e == ".png" || e == ".bmp";
+  };
+  bool sub_images = false;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec) && is_image(e.path())) return false;
+    if (!sub_images && e.is_directory(ec) && e.path().filename().string()[0] != '.') {
+      std::error_code ec2;
+      for (const auto& f : fs::directory_iterator(e.path(), ec2))
+        if (f.is_regular_file(ec2) && is_image(f.path())) {
+          sub_images = true;
+          break;
+        }
+    }
+  }
+  return sub_images;
+}
+
 }  // namespace
 
 ReadResult read_utkface_csv(const std::string& file, DuplicatePolicy duplicates) {
@@ -143,22 +167,33 @@ Format parse_format(const std::string& text) {
   if (text == "utkface") return Format::utkface;
   if (text == "adience") return Format::adience;
   if (text == "csv") return Format::csv;
-  throw std::invalid_argument("data format '" + text + "': use auto, utkface, adience or csv");
+  if (text == "folder") return Format::folder;
+  if (text == "manifest") return Format::manifest;
+  throw std::invalid_argument("data format '" + text + "': use auto, utkface, adience, csv, folder or manifest");
 }
 
 Format detect_format(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_regular_file(path, ec)) return Format::csv;
+  if (fs::is_regular_file(path, ec)) {
+    std::ifstream in(path, std::ios::binary);
+    std::string first;
+    std::getline(in, first);
+    if (first.rfind("\xEF\xBB\xBF", 0) == 0) first.erase(0, 3);
+    const auto fields = split_csv(first.substr(0, first.find('\r')));
+    return trim(fields[0]) == "path" ? Format::manifest : Format::csv;
+  }
   for (int k = 0; k < 5; ++k)
     if (fs::exists(fs::path(path) / ("fold_" + std::to_string(k) + "_data.txt"), ec)) return Format::adience;
-  return Format::utkface;
+  return looks_like_image_folder(path) ? Format::folder : Format::utkface;
 }
 
 ReadResult read_dataset(const std::string& path, const ReadOptions& options) {
   const Format format = options.format == Format::detect ? detect_format(path) : options.format;
   switch (format) {
     case Format::csv: return read_utkface_csv(path, options.duplicates);
+    case Format::folder: return read_image_folder(path, {options.duplicates, options.scan, options.decode});
+    case Format::manifest: return read_manifest(path, {options.duplicates, options.scan, options.decode});
     case Format::adience: {
       AdienceOptions a = options.adience;
       a.duplicates = options.duplicates;

@@ -26,6 +26,11 @@ const char* to_string(DuplicatePolicy p) {
 }
 
 std::string label_string(const Sample& s) {
+  if (!s.attributes.empty()) {
+    std::string out;
+    for (const auto& [column, value] : s.attributes) out.append(out.empty() ? "" : ";").append(column + "=" + value);
+    return out;
+  }
   auto field = [](int v) { return v < 0 ? std::string("?") : std::to_string(v); };
   std::string out = field(s.age);
   if (s.age < 0 && s.age_group >= 0) out.assign("g").append(std::to_string(s.age_group));

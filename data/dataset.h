@@ -35,11 +35,16 @@ struct Sample {
   int dup_group = -1;                   // index into Report::duplicates when byte-identical copies exist
   std::vector<int32_t> labels;          // one class per task of the applied LabelScheme (see labels.h)
   std::vector<float> targets;           // float targets of the applied scheme (2-hot, tuple); empty otherwise
+  // Your own data (image folders, manifests; data/attributes.h): the raw value of each labelled column, by column
+  // name; a blank cell has no entry. `origin` says where the row came from ("labels.csv:17"), for errors.
+  std::map<std::string, std::string> attributes;
+  std::string origin;
 };
 
 struct Dataset {
-  std::string source;  // "utkface", "adience", "utkface-csv"
+  std::string source;  // "utkface", "adience", "utkface-csv", "folder", "manifest"
   std::string root;    // directory or file it was read from
+  std::vector<std::string> columns;  // folder and manifest: the attribute columns, in header order (folder: "class")
   std::vector<Sample> samples;
   size_t size() const { return samples.size(); }
   bool empty() const { return samples.empty(); }
@@ -96,7 +101,8 @@ struct Report {
 // per 200x200 JPEG) so that images stb_image rejects are skipped here rather than by the loader.
 void scan_contents(Dataset& ds, Report& report, DuplicatePolicy policy, bool decode = false);
 
-// "age/gender/race" with "?" for unknown fields (and the Adience group when there is no exact age).
+// "age/gender/race" with "?" for unknown fields (and the Adience group when there is no exact age); for folder and
+// manifest samples "col=value;..." over their attributes.
 std::string label_string(const Sample& s);
 
 }  // namespace facet::data

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "data/attributes.h"
 #include "data/readers.h"
 
 namespace facet::data {
@@ -117,6 +118,7 @@ int LabelScheme::age_class(int years) const {
 
 bool LabelScheme::label(const Sample& s, std::vector<int32_t>& classes, std::vector<float>& targets,
                         std::string& why) const {
+  if (kind == "attributes") return label_attributes(*this, s, classes, targets, why);
   classes.assign(tasks.size(), -1);
   targets.clear();
   if (age_task >= 0) {
@@ -151,9 +153,14 @@ bool LabelScheme::label(const Sample& s, std::vector<int32_t>& classes, std::vec
 
 nlohmann::json LabelScheme::to_json() const {
   nlohmann::json t = nlohmann::json::array();
-  for (const auto& task : tasks) t.push_back({{"name", task.name}, {"classes", task.classes}});
-  return {{"name", name}, {"age_kind", age_kind}, {"age_edges", age_edges}, {"tasks", t},
-          {"target_kind", target_kind}, {"target_dim", target_dim}};
+  for (const auto& task : tasks) {
+    t.push_back({{"name", task.name}, {"classes", task.classes}});
+    if (!task.edges.empty()) t.back()["edges"] = task.edges;
+  }
+  nlohmann::json j = {{"name", name}, {"age_kind", age_kind}, {"age_edges", age_edges}, {"tasks", t},
+                      {"target_kind", target_kind}, {"target_dim", target_dim}};
+  if (!kind.empty()) j["kind"] = kind;  // absent for face schemes: their saved form is unchanged
+  return j;
 }
 
 LabelScheme LabelScheme::from_json(const nlohmann::json& j) {
@@ -163,8 +170,11 @@ LabelScheme LabelScheme::from_json(const nlohmann::json& j) {
   s.age_edges = j.at("age_edges").get<std::vector<int>>();
   s.target_kind = j.at("target_kind").get<std::string>();
   s.target_dim = j.at("target_dim").get<int>();
+  s.kind = j.value("kind", std::string());
   for (const auto& t : j.at("tasks")) {
-    s.tasks.push_back({t.at("name").get<std::string>(), t.at("classes").get<std::vector<std::string>>()});
+    s.tasks.push_back({t.at("name").get<std::string>(), t.at("classes").get<std::vector<std::string>>(),
+                       t.value("edges", std::vector<double>{})});
+    if (s.kind == "attributes") continue;  // its tasks are columns, whatever their names
     const std::string& n = s.tasks.back().name;
     const int idx = int(s.tasks.size()) - 1;
     if (n == "age") s.age_task = idx;
@@ -192,16 +202,16 @@ LabelScheme make_scheme(const std::string& spec_in, const std::vector<int>& ages
       s.age_task = idx;
       s.age_kind = std::move(kind);
       s.age_edges = std::move(edges);
-      s.tasks.push_back({"age", names.empty() ? age_class_names(s.age_edges) : std::move(names)});
+      s.tasks.push_back({"age", names.empty() ? age_class_names(s.age_edges) : std::move(names), {}});
     };
     if (part == "gender") {
       if (s.gender_task >= 0) throw std::invalid_argument("label scheme '" + spec_in + "' names gender twice");
       s.gender_task = idx;
-      s.tasks.push_back({"gender", {kGenderNames[0], kGenderNames[1]}});
+      s.tasks.push_back({"gender", {kGenderNames[0], kGenderNames[1]}, {}});
     } else if (part == "race") {
       if (s.race_task >= 0) throw std::invalid_argument("label scheme '" + spec_in + "' names race twice");
       s.race_task = idx;
-      s.tasks.push_back({"race", {kRaceNames[0], kRaceNames[1], kRaceNames[2], kRaceNames[3], kRaceNames[4]}});
+      s.tasks.push_back({"race", {kRaceNames[0], kRaceNames[1], kRaceNames[2], kRaceNames[3], kRaceNames[4]}, {}});
     } else if (part == "adience8") {
       std::vector<std::string> names;
       for (int g = 0; g < kAdienceGroups; ++g)
@@ -230,6 +240,7 @@ LabelScheme make_scheme(const std::string& spec_in, const std::vector<int>& ages
 }
 
 std::map<std::string, int64_t> apply_scheme(Dataset& ds, const LabelScheme& scheme) {
+  check_columns(ds, scheme);
   std::map<std::string, int64_t> dropped;
   std::vector<Sample> kept;
   kept.reserve(ds.samples.size());

@@ -26,10 +26,13 @@ namespace facet::data {
 struct Task {
   std::string name;                  // "age", "gender", "race"
   std::vector<std::string> classes;  // class names; the class index is the position
+  std::vector<double> edges;         // attribute schemes: a numeric column binned at these lower edges (else empty)
 };
 
 struct LabelScheme {
   std::string name;               // the spec it was made from, e.g. "seed000" or "0,7,13+gender"
+  std::string kind;               // "" (faces: age/gender/race) or "attributes" (folder/manifest columns, one task
+                                  // per column named by it: see data/attributes.h)
   std::string age_kind;           // "edges" or "adience8" ("" when no age task)
   std::vector<Task> tasks;        // one classification head each, in this order
   std::vector<int> age_edges;     // lower edges in years (age_kind "edges"); adience8 lists its integer-age edges

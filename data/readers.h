@@ -79,10 +79,42 @@ ReadResult read_adience(const std::string& dir, const AdienceOptions& options = 
 // number of values 0..255. Images are held in memory (Sample::pixels, 1 channel).
 ReadResult read_utkface_csv(const std::string& file, DuplicatePolicy duplicates = DuplicatePolicy::drop_conflicts);
 
+// ---- your own data: image folders and manifests (data/folder.cpp, data/manifest.cpp) ---------------------------
+// Samples carry their labels as raw column values (Sample::attributes, Dataset::columns); data/attributes.h turns
+// them into classes. Bad image files are skipped and counted, and byte-identical copies grouped, by
+// scan_contents, as for every reader.
+struct OwnDataOptions {
+  DuplicatePolicy duplicates = DuplicatePolicy::drop_conflicts;
+  bool scan = true;     // read, check and hash every image (scan_contents)
+  bool decode = false;  // also decode every image while scanning
+};
+
+// torchvision's ImageFolder layout: root/<class>/**/<image>, one attribute column "class" whose value is the
+// class folder's name. Files that are not images (by extension), files outside a class folder, and names that are
+// not UTF-8 are skipped with the reason. Throws std::runtime_error when `dir` is not a directory or holds no
+// class folder.
+ReadResult read_image_folder(const std::string& dir, const OwnDataOptions& options = {});
+
+// A UTF-8 CSV manifest with a header `path,<attr1>,<attr2>,...` (the path column may stand anywhere; fields may be
+// double-quoted). Paths are relative to the manifest's folder and may not leave it (no absolute path, no '..',
+// no symbolic link leading out). A blank cell is "no label" for that column. A row naming the same file as an
+// earlier row is a duplicate: dropped when the labels agree, both dropped when they conflict (drop-conflicts;
+// keep-first and keep-all keep the first row). A missing or bad image file is skipped and counted.
+// Throws std::runtime_error naming the file, line and column for: no file, no header, no `path` column, an
+// empty, repeated or ill-formed column name, a row with another number of fields than the header (ragged), an
+// empty path, a path leaving the folder, an unterminated quote, and bytes that are not UTF-8.
+ReadResult read_manifest(const std::string& file, const OwnDataOptions& options = {});
+
+// The byte offset of the first byte of `text` that is not valid UTF-8 (overlong forms, surrogates and code points
+// above U+10FFFF included), or std::string::npos when all of it is.
+size_t utf8_error_offset(const std::string& text);
+
 // ---- any of them ---------------------------------------------------------------------------------------------
-enum class Format { detect, utkface, adience, csv };
-Format parse_format(const std::string& text);  // "auto", "utkface", "adience", "csv"
-// detect: a .csv file -> CSV form; a directory holding fold_*_data.txt -> Adience; any other directory -> UTKFace.
+enum class Format { detect, utkface, adience, csv, folder, manifest };
+Format parse_format(const std::string& text);  // "auto", "utkface", "adience", "csv", "folder", "manifest"
+// detect: a file whose header's first field is `path` -> manifest; any other file -> CSV form; a directory holding
+// fold_*_data.txt -> Adience; a directory with no image of its own but class folders holding images -> folder;
+// any other directory -> UTKFace.
 Format detect_format(const std::string& path);
 
 struct ReadOptions {

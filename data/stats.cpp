@@ -2,17 +2,17 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iomanip>
 #include <sstream>
+
+#include "data/attributes.h"
 
 namespace facet::data {
 
 Prepared read_and_label(const std::string& path, const std::string& scheme_spec, const ReadOptions& options) {
   Prepared p;
   p.read = read_dataset(path, options);
-  std::vector<int> ages;
-  for (const auto& s : p.read.data.samples)
-    if (s.age >= 0) ages.push_back(s.age);
-  p.scheme = make_scheme(scheme_spec, ages);
+  p.scheme = scheme_for(p.read.data, scheme_spec);  // `balanced` edges from all usable faces
   p.labelled = p.read.data;
   p.label_drops = apply_scheme(p.labelled, p.scheme);
   return p;
@@ -51,6 +51,17 @@ nlohmann::json describe(const Prepared& p, const Split& split) {
   j["scheme"] = p.scheme.to_json();
   j["dropped_by_scheme"] = p.label_drops;
   j["classes"] = class_table(p.labelled, p.scheme);
+  if (has_attribute_columns(p.read.data)) {  // folders and manifests: the columns, and the blank cells per head
+    j["columns"] = p.read.data.columns;
+    j["column_notes"] = column_notes(p.read.data, p.scheme);
+    json unlabelled = json::object();
+    for (size_t t = 0; t < p.scheme.tasks.size(); ++t) {
+      int64_t n = 0;
+      for (const auto& s : p.labelled.samples) n += s.labels[t] < 0;
+      unlabelled[p.scheme.tasks[t].name] = n;
+    }
+    j["unlabelled"] = unlabelled;
+  }
   const SplitSets sets = apply_split(p.labelled, split);
   const bool subjects = std::any_of(p.labelled.samples.begin(), p.labelled.samples.end(),
                                     [](const Sample& s) { return !s.subject.empty(); });
@@ -128,8 +139,13 @@ std::string describe_text(const nlohmann::json& j) {
     std::snprintf(total, sizeof total, "  %-20s %7lld  %7lld  %7lld  %7lld\n", "total", (long long)j["labelled_faces"].get<int64_t>(),
                   (long long)sp["train"]["count"].get<int64_t>(), (long long)sp["val"]["count"].get<int64_t>(),
                   (long long)sp["test"]["count"].get<int64_t>());
+    if (j.contains("unlabelled"))
+      os << "  " << std::left << std::setw(20) << "(no label)" << std::right << " " << std::setw(7)
+         << j["unlabelled"][task].get<int64_t>() << "\n";
     os << total;
   }
+  if (j.contains("column_notes"))
+    for (const auto& n : j["column_notes"]) os << "note: " << n.get<std::string>() << "\n";
   if (j.contains("folds")) {
     os << "\nAdience folds:";
     for (const auto& [f, v] : j["folds"].items()) os << "  fold " << f << ": " << v["count"];

@@ -27,7 +27,8 @@ table="fuzz_checkpoint   20000  4096   512
 fuzz_utkface_name 200000 256    64
 fuzz_adience      20000  4096   256
 fuzz_csv          20000  4096   256
-fuzz_image        8000   4096   1024"
+fuzz_image        8000   4096   1024
+fuzz_manifest     10000  4096   256"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p "$build/artifacts"

@@ -235,6 +235,8 @@ std::string Metrics::to_text() const {
     }
   }
   for (size_t g = 0; g < groupings_.size(); ++g) {
+    // A grouping no sample has a value of (race, gender on a folder of cats and dogs) is no table at all.
+    if (std::none_of(groups_[g].begin(), groups_[g].end(), [](const auto& gr) { return gr.n > 0; })) continue;
     out += "accuracy by " + groupings_[g].name + ":\n" + pad("", 12, false) + pad("n", 7);
     for (const auto& r : results_) out += pad(r.spec.name, 10);
     out += "\n";

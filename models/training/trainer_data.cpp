@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "data/attributes.h"
 #include "data/balance.h"
 #include "data/rng.h"
 #include "data/stats.h"
@@ -21,14 +22,15 @@ static const char* kWhereToPutData =
 
 static bool holds_data(const std::string& path) {
   std::error_code ec;
-  if (fs::is_regular_file(path, ec)) return path.size() > 4 && path.substr(path.size() - 4) == ".csv";
+  if (fs::is_regular_file(path, ec))
+    return (path.size() > 4 && path.substr(path.size() - 4) == ".csv") || detect_format(path) == Format::manifest;
   if (!fs::is_directory(path, ec)) return false;
   for (const auto& e : fs::directory_iterator(path, ec)) {
     const std::string n = e.path().filename().string();
     if (n.find(".jpg") != std::string::npos || n.find(".png") != std::string::npos || n.rfind("fold_", 0) == 0)
       return true;
   }
-  return false;
+  return detect_format(path) == Format::folder;  // root/<class>/<image>: no image at the top
 }
 
 std::string default_data_dir() {
@@ -47,7 +49,8 @@ void require_data_path(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec))
     throw std::runtime_error("data path '" + path + "' does not exist. Pass --data with a UTKFace folder (its " +
-                             "*.jpg.chip.jpg files), an Adience folder (fold_*_data.txt) or a UTKFace CSV file. " +
+                             "*.jpg.chip.jpg files), an Adience folder (fold_*_data.txt), a UTKFace CSV file, a folder of class " +
+                             "folders (--format folder) or a manifest CSV (--format manifest). " +
                              kWhereToPutData + ".");
   if (!holds_data(path))
     throw std::runtime_error("data path '" + path + "' holds no face images, fold files or CSV. " + kWhereToPutData +
@@ -158,10 +161,8 @@ Dataset read_and_label(const DataSpec& spec, uint64_t seed, RunData& r) {
                     std::to_string(read.report.duplicates_dropped) + " dropped as duplicates (" +
                     to_string(ro.duplicates) + ")");
 
-  std::vector<int> ages;
-  for (const auto& s : read.data.samples)
-    if (s.age >= 0) ages.push_back(s.age);
-  r.scheme = make_scheme(spec.labels, ages);
+  r.scheme = scheme_for(read.data, spec.labels);  // face labels, or the columns of a folder or manifest
+  for (const auto& n : column_notes(read.data, r.scheme)) r.notes.push_back(n);
   Dataset labelled = read.data;
   const auto drops = apply_scheme(labelled, r.scheme);
   if (labelled.empty())
@@ -195,7 +196,7 @@ RunData prepare_data(const DataSpec& spec, uint64_t seed, const TransformConfig*
   r.split = make_split(labelled, req);
 
   // Data-dependent edges (balanced bins) come from the training faces only: test faces never shape the labels.
-  if (spec.labels.find("balanced") != std::string::npos) {
+  if (r.scheme.kind.empty() && spec.labels.find("balanced") != std::string::npos) {
     std::vector<int> train_ages;
     const SplitSets first = apply_split(labelled, r.split);
     for (const auto& s : first.train.samples)

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "data/attributes.h"
 #include "data/labels.h"
 #include "models/mlp_models.h"
 #include "models/training/report.h"
@@ -198,6 +199,8 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
   if (!resume) {
     data::write_split(RunDir(dir).split(), data.split);
     io::write_file_atomic(RunDir(dir).data_report(), data.report.to_text());
+    if (data.scheme.kind == "attributes")  // your own data: the class -> index mapping of every head
+      write_json(dir + "/classes.json", data::class_map(data.scheme));
   }
   nlohmann::json config = {{"spec", to_json(spec)},
                            {"scheme", data.scheme.to_json()},

@@ -74,6 +74,12 @@ void utkface_names(const fs::path& dir) {
   for (const char* n : names) write_text(dir / ("name" + std::to_string(i++)), n);
 }
 
+void manifests(const fs::path& dir) {
+  write_text(dir / "blank_cells.csv", "path,mood,age\nimg/a.png,happy,3\nimg/b.png,,30\n./img/c.png,\"sad, very\",\n");
+  write_text(dir / "bom_crlf.csv", "\xEF\xBB\xBFpath,k\r\na.jpg,x\r\na.jpg,y\r\n");
+  write_text(dir / "path_last.csv", "label,path\ncat,cats/1.png\ndog,dogs/2.png\n");
+}
+
 void adience(const fs::path& dir) {
   const std::string header =
       "user_id\toriginal_image\tface_id\tage\tgender\tx\ty\tdx\tdy\ttilt_ang\tfiducial_yaw_angle\tfiducial_score\n";
@@ -104,12 +110,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root = argv[1];
-  for (const char* t : {"fuzz_checkpoint", "fuzz_image", "fuzz_utkface_name", "fuzz_adience", "fuzz_csv"})
+  for (const char* t : {"fuzz_checkpoint", "fuzz_image", "fuzz_utkface_name", "fuzz_adience", "fuzz_csv",
+                        "fuzz_manifest"})
     fs::create_directories(root / t);
   checkpoints(root / "fuzz_checkpoint");
   images(root / "fuzz_image");
   utkface_names(root / "fuzz_utkface_name");
   adience(root / "fuzz_adience");
   csv(root / "fuzz_csv");
+  manifests(root / "fuzz_manifest");
   return 0;
 }
