@@ -2,12 +2,14 @@
 // PyTorch, as a facet checkpoint). The formats, names and metadata: docs/export.md.
 #include "apps/cmd_export.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "apps/cli_checks.h"
+#include "data/image_io.h"
 #include "data/transforms.h"
 #include "models/export.h"
 #include "models/trainer.h"
@@ -22,7 +24,7 @@ using namespace facet;
 namespace {
 
 struct ExportArgs {
-  std::string checkpoint, format, out;
+  std::string checkpoint, format, out, check_images;
   int check = 0;
   uint64_t seed = 1;
 };
@@ -52,15 +54,28 @@ data::Image generated_face(int w, int h, int c, Rng& rng) {
 // `<out>.check.safetensors`: "image" (n, C, H, W), the exported graph's input (after resize, crop and scale, before
 // normalization) for n generated faces, and one tensor per head with facet's outputs on them (softmax
 // probabilities, raw values for a regression head). Another runtime given "image" must reproduce them.
-void write_check(LoadedModel& m, int n, uint64_t seed, const std::string& path) {
+// With `images` (files), those faces instead, decoded and prepared as `facet eval` does; their names go into
+// the metadata ("files", one per line).
+void write_check(LoadedModel& m, int n, uint64_t seed, const std::vector<std::string>& images, const std::string& path) {
   data::TransformConfig raw = m.transform;
   raw.norm = {};
+  if (!images.empty()) n = int(images.size());
   const Shape in = m.model->input_shape(n);  // (n, C, H, W)
   const int64_t per = in[1] * in[2] * in[3];
   std::vector<float> image(size_t(n * per)), normalized;  // (n, C, H, W) each
   Rng rng(seed);
+  std::string files;
   for (int i = 0; i < n; ++i) {
-    const data::Image face = generated_face(raw.prepared_w(), raw.prepared_h(), raw.channels, rng);
+    data::Image face;
+    if (images.empty()) {
+      face = generated_face(raw.prepared_w(), raw.prepared_h(), raw.channels, rng);
+    } else {
+      std::string error;
+      if (!data::load_image(images[size_t(i)], raw.channels, face, error))
+        throw std::runtime_error("--check-images: '" + images[size_t(i)] + "': " + error);
+      face = data::prepare(face, raw);
+      files += fs::path(images[size_t(i)]).filename().string() + "\n";
+    }
     data::finish(face, raw, false, 0, image.data() + i * per);
   }
   normalized = image;
@@ -77,7 +92,9 @@ void write_check(LoadedModel& m, int n, uint64_t seed, const std::string& path) 
     const std::vector<float> v = y.to_vector();
     tensors.push_back(SafeTensor::f32(m.model->heads()[h].name, y.shape(), v.data()));
   }
-  write_safetensors(path, tensors, {{"facet_check", "inputs and facet's outputs; see docs/export.md"}});
+  std::map<std::string, std::string> meta{{"facet_check", "inputs and facet's outputs; see docs/export.md"}};
+  if (!files.empty()) meta["files"] = files;
+  write_safetensors(path, tensors, meta);
 }
 
 void run_export(const ExportArgs& a) {
@@ -96,10 +113,21 @@ void run_export(const ExportArgs& a) {
   else export_onnx(*m.model, info, a.out);
   std::cout << "wrote " << a.out << " (" << format << ", " << m.model->kind() << ", " << fs::file_size(a.out)
             << " bytes)\n";
-  if (a.check > 0) {
+  std::vector<std::string> images;
+  if (!a.check_images.empty()) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(a.check_images, ec))
+      if (e.is_regular_file()) images.push_back(e.path().string());
+    if (ec || images.empty())
+      throw std::runtime_error("--check-images '" + a.check_images + "' is no folder of images");
+    std::sort(images.begin(), images.end());
+    images.resize(std::min(images.size(), size_t(a.check > 0 ? a.check : 64)));
+  }
+  if (a.check > 0 || !images.empty()) {
     const std::string check = a.out + ".check.safetensors";
-    write_check(m, a.check, a.seed, check);
-    std::cout << "wrote " << check << " (" << a.check << " generated faces and facet's outputs)\n";
+    write_check(m, a.check, a.seed, images, check);
+    std::cout << "wrote " << check << " (" << (images.empty() ? std::to_string(a.check) + " generated" :
+                 std::to_string(images.size()) + " of the") << " faces and facet's outputs)\n";
   }
 }
 
@@ -177,6 +205,8 @@ void add_export_commands(CLI::App& app) {
   ex->add_option("--check", e->check, "also write <out>.check.safetensors: N generated faces as the graph's input "
                                       "and facet's outputs on them, to compare another runtime against")
       ->check(facet::cli::number_in(0, 4096));
+  ex->add_option("--check-images", e->check_images, "with --check: the first N images (sorted by name) of this "
+                                                    "folder instead of generated faces (default N: 64)");
   ex->add_option("--seed", e->seed, "seed of the generated faces")->capture_default_str();
   ex->callback([e] { run_export(*e); });
 
