@@ -87,6 +87,29 @@ def check_safetensors(facet, ckpt, work, kind):
     print("  safetensors %-12s %d tensors round-trip through the PyPI package, outputs identical" % (kind, len(tensors)))
 
 
+def check_bad_import(facet, work):
+    """A truncated file and a forged header: `facet import` exits non-zero naming the file (and the tensor), and
+    the checkpoint already at --out is left as it was."""
+    import subprocess
+    good = os.path.join(work, "basecnn.safetensors")
+    out = os.path.join(work, "basecnn.imported.ckpt")
+    before = open(out, "rb").read()
+    data = open(good, "rb").read()
+    n = int.from_bytes(data[:8], "little")
+    header = data[8:8 + n].replace(b'"dtype":"F32","shape":[4,3,3,3]', b'"dtype":"F32","shape":[4,3,3,4]')
+    assert header != data[8:8 + n]
+    cases = {"truncated.safetensors": (data[:-10], "outside"),
+             "forged.safetensors": (data[:8] + header + data[8 + n:], "trunk.0.weight")}
+    for name, (content, words) in cases.items():
+        path = os.path.join(work, name)
+        open(path, "wb").write(content)
+        r = subprocess.run([facet, "import", "--from", path, "--model", "basecnn", "--out", out],
+                           capture_output=True, text=True)
+        assert r.returncode != 0 and path in r.stderr and words in r.stderr, (name, r.returncode, r.stderr)
+        assert open(out, "rb").read() == before, "a refused import changed " + out
+        print("  bad input %-22s refused: %s" % (name, r.stderr.strip()[:150]))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--facet", required=True)
@@ -100,6 +123,7 @@ def main():
         ckpt = train(args.facet, work, kind, faces)
         check_onnx(args.facet, ckpt, work, kind)
         check_safetensors(args.facet, ckpt, work, kind)
+    check_bad_import(args.facet, work)
     shutil.rmtree(work)
     print("test_export: 4 model kinds exported, checked and run: ok")
     return 0
