@@ -6,7 +6,7 @@ pkgs=(g++ cmake make catch2 libstb-dev libcli11-dev nlohmann-json3-dev libboost-
 # The export tests (docs/export.md): Debian's python3 with venv, and PyTorch (python3-torch, about 2.5 min to
 # install on a fresh machine) for the weight-import test; FACET_NO_TORCH=1 leaves it out (that test then skips).
 pkgs+=(python3 python3-venv)
-[ "${FACET_NO_TORCH:-0}" = 1 ] || pkgs+=(python3-torch)
+[ "${FACET_NO_TORCH:-0}" = 1 ] || pkgs+=(python3-torch python3-pil)  # PIL: torch_train.py decodes faces
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

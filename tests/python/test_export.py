@@ -87,6 +87,32 @@ def check_safetensors(facet, ckpt, work, kind):
     print("  safetensors %-12s %d tensors round-trip through the PyPI package, outputs identical" % (kind, len(tensors)))
 
 
+def stressed(facet, ckpt, work, kind):
+    """The checkpoint with batchnorm statistics far from their initial 0 and 1 and sharper weights (through the
+    PyPI writer and `facet import`): a model one epoch from its random init is nearly uniform in its outputs, so
+    a wrong epsilon, statistic or layout would move its probabilities by less than the tolerance."""
+    import numpy as np
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+    path = os.path.join(work, kind + ".orig.safetensors")
+    run(facet, "export", "--checkpoint", ckpt, "--out", path)
+    with safe_open(path, "np") as f:
+        meta = f.metadata()
+    rng = np.random.default_rng(7)
+    t = load_file(path)
+    for name, v in t.items():
+        if name.endswith("running_var"):
+            t[name] = rng.uniform(0.02, 3.0, v.shape).astype(np.float32)
+        elif name.endswith("running_mean"):
+            t[name] = rng.normal(0, 0.5, v.shape).astype(np.float32)
+        elif v.dtype == np.float32:
+            t[name] = (v * 2.0 + rng.normal(0, 0.05, v.shape)).astype(np.float32)
+    save_file(t, path, metadata=meta)
+    out = os.path.join(work, kind + ".stressed.ckpt")
+    run(facet, "import", "--from", path, "--model", kind, "--out", out)
+    return out
+
+
 def check_bad_import(facet, work):
     """A truncated file and a forged header: `facet import` exits non-zero naming the file (and the tensor), and
     the checkpoint already at --out is left as it was."""
@@ -121,7 +147,7 @@ def main():
     write_faces(faces)
     for kind in ("basecnn", "levihassner", "fcn2hot", "tuple"):
         ckpt = train(args.facet, work, kind, faces)
-        check_onnx(args.facet, ckpt, work, kind)
+        check_onnx(args.facet, stressed(args.facet, ckpt, work, kind), work, kind)
         check_safetensors(args.facet, ckpt, work, kind)
     check_bad_import(args.facet, work)
     shutil.rmtree(work)

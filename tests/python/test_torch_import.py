@@ -65,8 +65,16 @@ def main():
         loss.backward()
         opt.step()
     model.eval()
-    rm = model.trunk[1].running_mean
-    assert float(rm.abs().max()) > 1e-3, "the running statistics did not move"
+    # Statistics far from 0 and 1 and sharper weights: outputs near uniform would hide a wrong epsilon or layout
+    # under the tolerance (a batchnorm epsilon of 1e-3 instead of 1e-5 then moves them by more than 1e-4).
+    gen = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                mod.running_var.copy_(torch.rand(mod.running_var.shape, generator=gen) * 0.3 + 0.001)
+                mod.running_mean.normal_(0, 0.5, generator=gen)
+            elif isinstance(mod, (nn.Conv2d, nn.Linear)):
+                mod.weight.mul_(2.0)
     torch_file = os.path.join(work, "torch.safetensors")
     save_safetensors(model, torch_file, cfg)
 
