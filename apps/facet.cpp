@@ -8,6 +8,7 @@
 
 #include "apps/cmd_bench.h"
 #include "apps/cmd_eval.h"
+#include "apps/cmd_export.h"
 #include "apps/cmd_predict.h"
 #include "apps/cmd_repro.h"
 #include "apps/cmd_train.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   add_repro_commands(app);
   add_data_commands(app);
   add_bench_commands(app);
+  add_export_commands(app);
   try {
     facet::data::max_pixels();  // reads FACET_MAX_PIXELS now: a malformed value fails here, not in a loader thread
     app.parse(argc, argv);

@@ -24,6 +24,7 @@ cmake --build "$build" -j "$(nproc)" --target facet_fuzz
 
 # target  runs  max_len  malloc_limit_mb   (runs: ~25 s each on one shared Zen 4 core; see docs/reliability.md)
 table="fuzz_checkpoint   20000  4096   512
+fuzz_safetensors  150000 4096   256
 fuzz_utkface_name 200000 256    64
 fuzz_adience      20000  4096   256
 fuzz_csv          20000  4096   256

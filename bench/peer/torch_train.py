@@ -15,7 +15,9 @@ loss = sum of the heads' cross-entropies; Adam (PyTorch defaults) at --lr; rando
 default initialisation (facet uses the same uniform bounds). Faces are decoded once with PIL and shrunk with
 box (area) filtering, as facet's loader does. The best epoch is picked by mean validation accuracy over the
 heads (facet's default) and scored on the test split: accuracy per head, one-off for the age head.
-Prints one line per epoch and writes JSON (--json).
+Prints one line per epoch and writes JSON (--json). --save-safetensors writes the best model for `facet import`
+(docs/export.md), so facet can evaluate the PyTorch-trained weights; bench/peer/torch_check.py compares the two
+frameworks' probabilities on the same inputs.
 """
 import argparse
 import json
@@ -35,7 +37,55 @@ def parse_args():
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", default="", help="write the results here (default: <run>/torch_peer.json)")
+    p.add_argument("--save-safetensors", default="",
+                   help="also save the best model here as safetensors, for `facet import` (docs/export.md); needs "
+                        "the PyPI safetensors package")
     return p.parse_args()
+
+
+def activation(nn, model_cfg):
+    """The activation layer factory of a facet model config (LeakyReLU(leaky_alpha) or ReLU)."""
+    alpha = model_cfg.get("leaky_alpha", 0.01)
+    return (lambda: nn.LeakyReLU(alpha)) if model_cfg.get("activation", "leakyrelu") == "leakyrelu" else nn.ReLU
+
+
+def make_basecnn(nn, channels, size, conv, dense, heads, act, bn_eps=1e-5, bn_momentum=0.1):
+    """facet's BaseCNN in PyTorch. The module names are what `facet import` reads (docs/export.md): self.trunk is
+    one nn.Sequential holding facet's trunk layers in facet's order (conv, bn, act, pool per cycle, flatten, then
+    linear, act, dropout per dense layer), so trunk.<i> is facet's trunk layer i; self.heads[h] is head h."""
+
+    class BaseCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layers, cin, side = [], channels, size
+            for cout in conv:
+                layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout, eps=bn_eps, momentum=bn_momentum),
+                           act(), nn.MaxPool2d(2)]
+                cin, side = cout, side // 2
+            layers.append(nn.Flatten())
+            feats = cin * side * side
+            for d in dense:
+                layers += [nn.Linear(feats, d), act(), nn.Dropout(0.5)]
+                feats = d
+            self.trunk = nn.Sequential(*layers)
+            self.heads = nn.ModuleList([nn.Linear(feats, c) for c in heads])
+
+        def forward(self, x):
+            f = self.trunk(x)
+            return [h(f) for h in self.heads]
+
+    return BaseCNN()
+
+
+def save_safetensors(model, path, cfg):
+    """Writes the model's state_dict as safetensors with the __metadata__ `facet import` reads: the facet run's
+    model config, label scheme and transform (cfg is the run's config.json), so the file alone rebuilds the model."""
+    from safetensors.torch import save_file
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    meta = {"format": "pt", "model": json.dumps(cfg["spec"]["model"]), "scheme": json.dumps(cfg["scheme"]),
+            "transform": json.dumps(cfg["transform"]), "model_kind": "basecnn",
+            "producer": "bench/peer/torch_train.py"}
+    save_file(state, path, metadata=meta)
 
 
 def utk_labels(name, scheme):
@@ -86,8 +136,7 @@ def main():
     heads = [len(t["classes"]) for t in scheme["tasks"]]
     conv = spec["model"].get("conv_channels", [32, 32, 64, 64, 128, 128])
     dense = spec["model"].get("dense", [256, 128])
-    alpha = spec["model"].get("leaky_alpha", 0.01)
-    act = (lambda: nn.LeakyReLU(alpha)) if spec["model"].get("activation", "leakyrelu") == "leakyrelu" else nn.ReLU
+    act = activation(nn, spec["model"])
 
     sets = {"train": [], "val": [], "test": []}
     with open(os.path.join(args.run, "split.txt"), encoding="utf-8") as f:
@@ -120,26 +169,8 @@ def main():
     def tensor(x):
         return torch.from_numpy((x.astype(np.float32) / 255.0 - mean) / std)
 
-    class BaseCNN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            layers, cin, side = [], channels, size
-            for cout in conv:
-                layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), act(), nn.MaxPool2d(2)]
-                cin, side = cout, side // 2
-            layers.append(nn.Flatten())
-            feats = cin * side * side
-            for d in dense:
-                layers += [nn.Linear(feats, d), act(), nn.Dropout(0.5)]
-                feats = d
-            self.trunk = nn.Sequential(*layers)
-            self.heads = nn.ModuleList([nn.Linear(feats, c) for c in heads])
-
-        def forward(self, x):
-            f = self.trunk(x)
-            return [h(f) for h in self.heads]
-
-    model = BaseCNN()
+    model = make_basecnn(nn, channels, size, conv, dense, heads, act, spec["model"].get("bn_eps", 1e-5),
+                         spec["model"].get("bn_momentum", 0.1))
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     ce = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(args.seed)
@@ -196,6 +227,11 @@ def main():
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
     train_s = time.time() - t_train
     model.load_state_dict(best_state)
+    if args.save_safetensors:
+        model.eval()
+        save_safetensors(model, args.save_safetensors, cfg)
+        print("wrote %s (facet import --from %s --model basecnn --out model.ckpt)" % (args.save_safetensors,
+                                                                                     args.save_safetensors))
     acc, oo = evaluate("test")
     test = dict(zip([t["name"] for t in scheme["tasks"]], acc.tolist()))
     print("test (best epoch %d, %d faces): %s, age one-off %.2f%%; training %.1f s" % (
