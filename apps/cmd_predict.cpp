@@ -14,7 +14,6 @@
 
 #include "apps/cli_checks.h"
 #include "data/readers.h"
-#include "data/transforms.h"
 #include "models/predictor_internal.h"
 #include "models/report.h"
 
