@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -82,6 +83,29 @@ TEST_CASE("Predictor: buffers with padded rows, gray input, batches and files ag
   // Gray in: converted to RGB (the model reads 3 channels) and predicted.
   std::vector<uint8_t> gray(size_t(face.w) * face.h, 100);
   CHECK(p.predict(gray.data(), face.w, face.h, 1).heads.size() == 2);
+}
+
+TEST_CASE("Predictor: one predictor shared by threads gives each thread the sequential answers",
+          "[install][predictor][threads]") {
+  const facet::Predictor p(shared_checkpoint());
+  std::vector<facet::data::Image> faces;
+  std::vector<facet::ImagePrediction> expected;
+  for (int i = 0; i < 4; ++i) {
+    faces.push_back(synthetic_face(24 + 4 * i, 24, 10 + 20 * i, i % 2, uint64_t(i)));
+    expected.push_back(p.predict(faces.back().pixels.data(), faces.back().w, faces.back().h, 3));
+  }
+  std::vector<int> mismatches(faces.size(), 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < faces.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        const facet::ImagePrediction got = p.predict(faces[t].pixels.data(), faces[t].w, faces[t].h, 3);
+        for (size_t a = 0; a < got.heads.size(); ++a)
+          mismatches[t] += got.heads[a].probabilities != expected[t].heads[a].probabilities;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(mismatches == std::vector<int>(faces.size(), 0));
 }
 
 TEST_CASE("Predictor: bad arguments and bad files throw, naming what is wrong", "[install][predictor]") {
