@@ -18,19 +18,6 @@ using namespace facet::test;
 
 namespace {
 
-// Runs a shell command, output (stdout and stderr) and exit code.
-RunResult shell(const std::string& cmd) {
-  RunResult r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 void write_ppm(const std::string& path, const facet::data::Image& im) {  // im: 3 channels
   std::ofstream f(path, std::ios::binary);
   f << "P6\n" << im.w << " " << im.h << "\n255\n";
@@ -130,19 +117,19 @@ TEST_CASE("installed facet: a consumer project builds with find_package(facet) a
           "[install][consumer]") {
   Scratch dir("consumer");
   const std::string prefix = dir.file("prefix"), build = dir.file("build");
-  RunResult r = shell("'" FACET_CMAKE "' --install '" FACET_BUILD_DIR "' --prefix '" + prefix + "'");
+  RunResult r = run_shell("'" FACET_CMAKE "' --install '" FACET_BUILD_DIR "' --prefix '" + prefix + "'");
   INFO(r.output);
   REQUIRE(r.code == 0);
   CHECK(std::filesystem::exists(prefix + "/include/facet/predictor.h"));
   CHECK(std::filesystem::exists(prefix + "/lib/cmake/facet/facetConfig.cmake"));
-  r = shell("'" FACET_CMAKE "' -S '" FACET_SOURCE_DIR "/tests/install/consumer' -B '" + build +
+  r = run_shell("'" FACET_CMAKE "' -S '" FACET_SOURCE_DIR "/tests/install/consumer' -B '" + build +
             "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER='" FACET_CXX "' -DCMAKE_PREFIX_PATH='" + prefix +
             "' && '" FACET_CMAKE "' --build '" + build + "'");
   INFO(r.output);
   REQUIRE(r.code == 0);
 
   write_ppm(dir.file("face.ppm"), synthetic_face(48, 40, 50, 0, 3));
-  r = shell("'" + build + "/consumer' '" + shared_checkpoint() + "' '" + dir.file("face.ppm") + "'");
+  r = run_shell("'" + build + "/consumer' '" + shared_checkpoint() + "' '" + dir.file("face.ppm") + "'");
   INFO(r.output);
   REQUIRE(r.code == 0);
   const RunResult cli = run_facet("predict --checkpoint " + shared_checkpoint() + " " + dir.file("face.ppm"));
