@@ -15,12 +15,14 @@ namespace fs = std::filesystem;
 
 namespace facet {
 
-// ---- loading (shared with `facet eval`) -----------------------------------------------------------------------
+// ---- loading (shared with `facet eval`)
+// -----------------------------------------------------------------------
 
 LoadedModel load_expected_model(const std::string& checkpoint, const std::string& model_kind,
                                 const std::string& labels) {
   if (!fs::exists(checkpoint))
-    throw std::runtime_error("checkpoint '" + checkpoint + "' does not exist (a run directory holds best.ckpt and "
+    throw std::runtime_error("checkpoint '" + checkpoint +
+                             "' does not exist (a run directory holds best.ckpt and "
                              "last.ckpt)");
   LoadedModel m = load_model_checkpoint(checkpoint);
   const std::string kind = m.model->kind();
@@ -29,16 +31,17 @@ LoadedModel load_expected_model(const std::string& checkpoint, const std::string
            std::to_string(m.transform.channels) + " channel(s), labels " + m.scheme.name + ")";
   };
   if (!model_kind.empty() && model_kind != kind)
-    throw std::runtime_error("checkpoint '" + checkpoint + "' holds a " + describe() + " model, not a " + model_kind +
-                             ": pass a " + model_kind + " checkpoint or leave --model out");
+    throw std::runtime_error("checkpoint '" + checkpoint + "' holds a " + describe() + " model, not a " +
+                             model_kind + ": pass a " + model_kind + " checkpoint or leave --model out");
   if (!labels.empty() && labels != m.scheme.name)
-    throw std::runtime_error("checkpoint '" + checkpoint + "' was trained on labels '" + m.scheme.name + "', not '" +
-                             labels + "': its heads cannot be scored on another scheme");
+    throw std::runtime_error("checkpoint '" + checkpoint + "' was trained on labels '" + m.scheme.name +
+                             "', not '" + labels + "': its heads cannot be scored on another scheme");
   return m;
 }
 
-std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& checkpoints, const std::string& model_kind,
-                                       const std::string& labels, Device device) {
+std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& checkpoints,
+                                       const std::string& model_kind, const std::string& labels,
+                                       Device device) {
   std::vector<LoadedModel> members;
   for (const auto& c : checkpoints) {
     members.push_back(load_expected_model(c, model_kind, labels));
@@ -47,13 +50,15 @@ std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& checkpoin
     require_same_heads(*members[0].model, *members.back().model, "checkpoint '" + c + "'");
     if (members.back().scheme.to_json() != members[0].scheme.to_json())
       throw std::runtime_error("checkpoint '" + c + "' was trained on labels '" + members.back().scheme.name +
-                               "' (or other class edges) than '" + checkpoints[0] + "' ('" + members[0].scheme.name +
+                               "' (or other class edges) than '" + checkpoints[0] + "' ('" +
+                               members[0].scheme.name +
                                "'): an ensemble's members must share one label scheme");
   }
   return members;
 }
 
-// ---- the predictor ---------------------------------------------------------------------------------------------
+// ---- the predictor
+// ---------------------------------------------------------------------------------------------
 
 struct Predictor::Impl {
   PredictorOptions options;
@@ -84,7 +89,8 @@ data::Image image_of(const ImageView& v, size_t index) {
     throw std::invalid_argument(at + "size " + std::to_string(v.width) + "x" + std::to_string(v.height) +
                                 " (width and height must be > 0)");
   if (v.channels != 1 && v.channels != 3)
-    throw std::invalid_argument(at + std::to_string(v.channels) + " channels (1 = gray or 3 = RGB; drop alpha "
+    throw std::invalid_argument(at + std::to_string(v.channels) +
+                                " channels (1 = gray or 3 = RGB; drop alpha "
                                 "first)");
   const size_t row = size_t(v.width) * size_t(v.channels);
   const size_t stride = v.stride ? v.stride : row;
@@ -92,8 +98,9 @@ data::Image image_of(const ImageView& v, size_t index) {
     throw std::invalid_argument(at + "stride " + std::to_string(stride) + " is shorter than a row of " +
                                 std::to_string(row) + " bytes (width * channels)");
   if (int64_t(v.width) * v.height > data::max_pixels())
-    throw std::invalid_argument(at + std::to_string(v.width) + "x" + std::to_string(v.height) + " is over the " +
-                                std::to_string(data::max_pixels()) + "-pixel limit (FACET_MAX_PIXELS)");
+    throw std::invalid_argument(at + std::to_string(v.width) + "x" + std::to_string(v.height) +
+                                " is over the " + std::to_string(data::max_pixels()) +
+                                "-pixel limit (FACET_MAX_PIXELS)");
   data::Image img(v.width, v.height, v.channels);
   for (int y = 0; y < v.height; ++y)
     std::copy_n(v.pixels + size_t(y) * stride, row, img.pixels.data() + size_t(y) * row);
@@ -114,8 +121,8 @@ void Predictor::Impl::load(const std::vector<std::string>& checkpoints) {
     models.push_back(mm.model.get());
     if (mm.transform.channels != members[0].transform.channels)  // one decoding of each image serves all
       throw std::runtime_error("checkpoint '" + checkpoints[models.size() - 1] + "' reads " +
-                               std::to_string(mm.transform.channels) + " channel(s), '" + checkpoints[0] + "' " +
-                               std::to_string(members[0].transform.channels) +
+                               std::to_string(mm.transform.channels) + " channel(s), '" + checkpoints[0] +
+                               "' " + std::to_string(members[0].transform.channels) +
                                ": an ensemble's members must all be colour or all grayscale");
   }
   const LoadedModel& m = members[0];
@@ -193,7 +200,9 @@ Predictor::~Predictor() = default;
 Predictor::Predictor(Predictor&&) noexcept = default;
 Predictor& Predictor::operator=(Predictor&&) noexcept = default;
 
-const ModelInfo& Predictor::info() const { return impl_->info; }
+const ModelInfo& Predictor::info() const {
+  return impl_->info;
+}
 
 std::vector<ImagePrediction> Predictor::predict_batch(const std::vector<ImageView>& views) const {
   std::vector<data::Image> images;
@@ -206,9 +215,12 @@ std::vector<ImagePrediction> Predictor::predict_batch(const std::vector<ImageVie
   return impl_->run(images);
 }
 
-ImagePrediction Predictor::predict(const ImageView& image) const { return predict_batch({image}).at(0); }
+ImagePrediction Predictor::predict(const ImageView& image) const {
+  return predict_batch({image}).at(0);
+}
 
-ImagePrediction Predictor::predict(const uint8_t* pixels, int width, int height, int channels, size_t stride) const {
+ImagePrediction Predictor::predict(const uint8_t* pixels, int width, int height, int channels,
+                                   size_t stride) const {
   return predict(ImageView{pixels, width, height, channels, stride});
 }
 
@@ -225,7 +237,11 @@ ImagePrediction Predictor::predict_file(const std::string& path) const {
   return predict(ImageView{img.pixels.data(), img.w, img.h, img.c, 0});
 }
 
-const data::LabelScheme& PredictorAccess::scheme(const Predictor& p) { return p.impl_->members[0].scheme; }
-const std::vector<int>& PredictorAccess::head_tasks(const Predictor& p) { return p.impl_->head_task; }
+const data::LabelScheme& PredictorAccess::scheme(const Predictor& p) {
+  return p.impl_->members[0].scheme;
+}
+const std::vector<int>& PredictorAccess::head_tasks(const Predictor& p) {
+  return p.impl_->head_task;
+}
 
 }  // namespace facet

@@ -1,16 +1,16 @@
 // facet::Predictor: the stable inference API, installed as <facet/predictor.h> (docs/api.md).
 //
-// A Predictor loads a checkpoint written by `facet train` (best.ckpt or last.ckpt; several make an ensemble, the
-// mean of the members' outputs), and predicts every attribute head for 8-bit images: a buffer (gray or RGB, any
-// row stride) or an image file. This header uses only the standard library; the network, tensors and decoders
-// stay behind the pimpl, so they can change without breaking code that links facet::facet.
+// A Predictor loads a checkpoint written by `facet train` (best.ckpt or last.ckpt; several make an ensemble,
+// the mean of the members' outputs), and predicts every attribute head for 8-bit images: a buffer (gray or
+// RGB, any row stride) or an image file. This header uses only the standard library; the network, tensors and
+// decoders stay behind the pimpl, so they can change without breaking code that links facet::facet.
 //
 // Errors: every failure throws. std::invalid_argument for a bad argument (null pixels, a size <= 0, a channel
-// count other than 1 or 3, a stride shorter than a row, an unknown device); std::runtime_error for a checkpoint
-// or image file that cannot be read or used (the message names the file and says what to do).
+// count other than 1 or 3, a stride shorter than a row, an unknown device); std::runtime_error for a
+// checkpoint or image file that cannot be read or used (the message names the file and says what to do).
 //
-// Threads: one Predictor may be shared by threads; its predict calls run one at a time (an internal mutex), and
-// each call uses the OpenMP threads of the process (omp_set_num_threads / OMP_NUM_THREADS). Separate
+// Threads: one Predictor may be shared by threads; its predict calls run one at a time (an internal mutex),
+// and each call uses the OpenMP threads of the process (omp_set_num_threads / OMP_NUM_THREADS). Separate
 // Predictors hold separate models and may predict at the same time.
 #pragma once
 #include <cstddef>
@@ -39,9 +39,9 @@ struct ImageView {
 
 // One attribute head's answer for one image.
 struct HeadPrediction {
-  std::string name;      // "age", "gender", "race", ...
-  int class_index = -1;  // -1: undefined (below min_confidence, or the model's own reject rule)
-  std::string label;     // the class's name in the model's label scheme, or "undefined"
+  std::string name;       // "age", "gender", "race", ...
+  int class_index = -1;   // -1: undefined (below min_confidence, or the model's own reject rule)
+  std::string label;      // the class's name in the model's label scheme, or "undefined"
   float probability = 0;  // the probability (confidence) of the winning class, even when undefined
   // The softmax over the head's classes (index = class). Empty for a head that is not a softmax over its
   // classes (the tuple model's regression outputs).
@@ -53,11 +53,11 @@ struct ImagePrediction {
 };
 
 struct ModelInfo {
-  std::string kind;                 // "basecnn", "levihassner", "fcn2hot", "tuple"
-  int members = 1;                  // checkpoints in the ensemble
-  int width = 0, height = 0;        // the network's input size (images are resized and centre-cropped to it)
-  int channels = 3;                 // 1 or 3: what the network reads
-  std::vector<std::string> heads;   // attribute names, in prediction order
+  std::string kind;                // "basecnn", "levihassner", "fcn2hot", "tuple"
+  int members = 1;                 // checkpoints in the ensemble
+  int width = 0, height = 0;       // the network's input size (images are resized and centre-cropped to it)
+  int channels = 3;                // 1 or 3: what the network reads
+  std::vector<std::string> heads;  // attribute names, in prediction order
   std::vector<std::vector<std::string>> labels;  // [head][class]: the class names
 };
 
@@ -74,7 +74,8 @@ class Predictor {
 
   const ModelInfo& info() const;
   ImagePrediction predict(const ImageView& image) const;
-  ImagePrediction predict(const uint8_t* pixels, int width, int height, int channels, size_t stride = 0) const;
+  ImagePrediction predict(const uint8_t* pixels, int width, int height, int channels,
+                          size_t stride = 0) const;
   // Decodes a JPEG, PNG, BMP, GIF (first frame), TGA or PNM file and predicts it.
   ImagePrediction predict_file(const std::string& path) const;
   // Several images in one forward pass (faster than one call each); results in the order of `images`.

@@ -2,14 +2,12 @@
 // tree as a user meets it: `cmake --install` into a temporary prefix, then tests/install/consumer configured
 // with find_package(facet), built and run on a tiny checkpoint; its answers must be `facet predict`'s.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "models/predictor.h"
 #include "tests/cli/cli_util.h"
@@ -33,11 +31,12 @@ const std::string& shared_checkpoint() {
 
 }  // namespace
 
-TEST_CASE("Predictor: buffers with padded rows, gray input, batches and files agree", "[install][predictor]") {
+TEST_CASE("Predictor: buffers with padded rows, gray input, batches and files agree",
+          "[install][predictor]") {
   const facet::Predictor p(shared_checkpoint());
   const facet::ModelInfo& info = p.info();
   REQUIRE(info.kind == "basecnn");
-  REQUIRE(info.heads.size() == 2);  // intuition+gender: age and gender
+  REQUIRE(info.heads.size() == 2);                                   // intuition+gender: age and gender
   const facet::data::Image face = synthetic_face(40, 32, 30, 1, 7);  // (H, W, 3)
   const facet::ImagePrediction packed = p.predict(face.pixels.data(), face.w, face.h, 3);
   for (const auto& h : packed.heads) {
@@ -53,8 +52,8 @@ TEST_CASE("Predictor: buffers with padded rows, gray input, batches and files ag
   std::vector<uint8_t> padded(stride * size_t(face.h), 0xAB);
   for (int y = 0; y < face.h; ++y) std::copy_n(face.pixels.data() + y * row, row, padded.data() + y * stride);
   const facet::ImagePrediction strided = p.predict(padded.data(), face.w, face.h, 3, stride);
-  const std::vector<facet::ImagePrediction> batch =
-      p.predict_batch({{padded.data(), face.w, face.h, 3, stride}, {face.pixels.data(), face.w, face.h, 3, 0}});
+  const std::vector<facet::ImagePrediction> batch = p.predict_batch(
+      {{padded.data(), face.w, face.h, 3, stride}, {face.pixels.data(), face.w, face.h, 3, 0}});
   REQUIRE(batch.size() == 2);
   for (size_t a = 0; a < packed.heads.size(); ++a) {
     CHECK(strided.heads[a].probabilities == packed.heads[a].probabilities);
@@ -101,7 +100,8 @@ TEST_CASE("Predictor: bad arguments and bad files throw, naming what is wrong", 
   CHECK_THROWS_WITH(p.predict(nullptr, 16, 16, 3), Catch::Contains("pixels is null"));
   CHECK_THROWS_WITH(p.predict(px.data(), 0, 16, 3), Catch::Contains("width and height must be > 0"));
   CHECK_THROWS_WITH(p.predict(px.data(), 16, 16, 4), Catch::Contains("4 channels"));
-  CHECK_THROWS_WITH(p.predict(px.data(), 16, 16, 3, 40), Catch::Contains("stride 40 is shorter than a row of 48"));
+  CHECK_THROWS_WITH(p.predict(px.data(), 16, 16, 3, 40),
+                    Catch::Contains("stride 40 is shorter than a row of 48"));
   CHECK_THROWS_AS(p.predict(px.data(), 16, 16, 3, 40), std::invalid_argument);
   CHECK_THROWS_WITH(p.predict_file("/no/such/face.png"), Catch::Contains("/no/such/face.png"));
   CHECK_THROWS_WITH(facet::Predictor("/no/such/best.ckpt"), Catch::Contains("/no/such/best.ckpt"));
@@ -113,8 +113,9 @@ TEST_CASE("Predictor: bad arguments and bad files throw, naming what is wrong", 
   CHECK_THROWS_AS(facet::Predictor(shared_checkpoint(), wrong), std::invalid_argument);
 }
 
-TEST_CASE("installed facet: a consumer project builds with find_package(facet) and predicts as `facet predict`",
-          "[install][consumer]") {
+TEST_CASE(
+    "installed facet: a consumer project builds with find_package(facet) and predicts as `facet predict`",
+    "[install][consumer]") {
   Scratch dir("consumer");
   const std::string prefix = dir.file("prefix"), build = dir.file("build");
   RunResult r = run_shell("'" FACET_CMAKE "' --install '" FACET_BUILD_DIR "' --prefix '" + prefix + "'");
@@ -123,8 +124,8 @@ TEST_CASE("installed facet: a consumer project builds with find_package(facet) a
   CHECK(std::filesystem::exists(prefix + "/include/facet/predictor.h"));
   CHECK(std::filesystem::exists(prefix + "/lib/cmake/facet/facetConfig.cmake"));
   r = run_shell("'" FACET_CMAKE "' -S '" FACET_SOURCE_DIR "/tests/install/consumer' -B '" + build +
-            "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER='" FACET_CXX "' -DCMAKE_PREFIX_PATH='" + prefix +
-            "' && '" FACET_CMAKE "' --build '" + build + "'");
+                "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER='" FACET_CXX "' -DCMAKE_PREFIX_PATH='" +
+                prefix + "' && '" FACET_CMAKE "' --build '" + build + "'");
   INFO(r.output);
   REQUIRE(r.code == 0);
 
