@@ -16,45 +16,10 @@
 #include "data/split.h"
 #include "models/training/trainer_data.h"
 #include "models/training/trainer_run.h"
+#include "models/predictor_internal.h"
 
 namespace fs = std::filesystem;
 using namespace facet;
-
-LoadedModel load_expected_model(const std::string& checkpoint, const std::string& model_kind,
-                                const std::string& labels) {
-  if (!fs::exists(checkpoint))
-    throw std::runtime_error("checkpoint '" + checkpoint + "' does not exist (a run directory holds best.ckpt and "
-                             "last.ckpt)");
-  LoadedModel m = load_model_checkpoint(checkpoint);
-  const std::string kind = m.model->kind();
-  auto describe = [&] {
-    return kind + " (" + std::to_string(m.transform.width) + "x" + std::to_string(m.transform.height) + ", " +
-           std::to_string(m.transform.channels) + " channel(s), labels " + m.scheme.name + ")";
-  };
-  if (!model_kind.empty() && model_kind != kind)
-    throw std::runtime_error("checkpoint '" + checkpoint + "' holds a " + describe() + " model, not a " + model_kind +
-                             ": pass a " + model_kind + " checkpoint or leave --model out");
-  if (!labels.empty() && labels != m.scheme.name)
-    throw std::runtime_error("checkpoint '" + checkpoint + "' was trained on labels '" + m.scheme.name + "', not '" +
-                             labels + "': its heads cannot be scored on another scheme");
-  return m;
-}
-
-std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& checkpoints, const std::string& model_kind,
-                                       const std::string& labels, Device device) {
-  std::vector<LoadedModel> members;
-  for (const auto& c : checkpoints) {
-    members.push_back(load_expected_model(c, model_kind, labels));
-    members.back().model->to(device);
-    if (members.size() == 1) continue;
-    require_same_heads(*members[0].model, *members.back().model, "checkpoint '" + c + "'");
-    if (members.back().scheme.to_json() != members[0].scheme.to_json())
-      throw std::runtime_error("checkpoint '" + c + "' was trained on labels '" + members.back().scheme.name +
-                               "' (or other class edges) than '" + checkpoints[0] + "' ('" + members[0].scheme.name +
-                               "'): an ensemble's members must share one label scheme");
-  }
-  return members;
-}
 
 nlohmann::json run_evaluation(const EvalRequest& r, std::ostream& os) {
   if (r.threads > 0) omp_set_num_threads(r.threads);

@@ -12,11 +12,11 @@
 
 #include <stb_image.h>
 
-#include "apps/cmd_eval.h"
 #include "apps/cli_checks.h"
 #include "data/readers.h"
 #include "data/transforms.h"
 #include "models/training/report.h"
+#include "models/predictor_internal.h"
 
 namespace fs = std::filesystem;
 using namespace facet;
@@ -123,6 +123,76 @@ std::vector<int32_t> truth_of(const std::string& file, const data::LabelScheme& 
 
 std::string short_name(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n - 2) + ".."; }
 
+// What the render stage accumulates over every file: the JSON entries, the contact sheet's tiles, the counts.
+struct Report {
+  nlohmann::json all = nlohmann::json::array();
+  std::vector<Tile> tiles;
+  int predicted = 0, failed = 0;
+};
+
+// Batch stage: the decodable items of one file (all frames of a GIF at once) in one Predictor call; ok[k] is
+// the item that preds[k] belongs to.
+std::vector<ImagePrediction> predict_items(const Predictor& predictor, const std::vector<Item>& items,
+                                           std::vector<size_t>& ok) {
+  std::vector<ImageView> views;
+  for (size_t i = 0; i < items.size(); ++i)
+    if (items[i].error.empty() && !items[i].image.empty()) {
+      ok.push_back(i);
+      const data::Image& im = items[i].image;
+      views.push_back({im.pixels.data(), im.w, im.h, im.c, 0});
+    }
+  return predictor.predict_batch(views);
+}
+
+// Render stage, one predicted item: its JSON "predictions" (and "truth" for UTKFace-named files) and its tile.
+Tile render_prediction(const Item& item, const ImagePrediction& pred, const std::vector<int32_t>& truth,
+                       const std::vector<int>& head_task, const data::LabelScheme& scheme, nlohmann::json& e) {
+  Tile tile;
+  tile.image = item.image;
+  std::string name = fs::path(item.file).filename().string();
+  if (item.frame >= 0) name += " #" + std::to_string(item.frame);
+  tile.lines.push_back({short_name(name, 20), kGray});
+  for (size_t at = 0; at < pred.heads.size(); ++at) {
+    const HeadPrediction& h = pred.heads[at];
+    e["predictions"][h.name] = {{"class", h.class_index}, {"name", h.label}, {"probability", h.probability}};
+    std::string line = h.name.substr(0, 1) + ": " + short_name(h.label, 11);
+    uint32_t color = kBlack;
+    const int task = head_task[at];
+    if (!truth.empty() && task >= 0) {
+      const int32_t t = truth[size_t(task)];
+      const std::string& tname = scheme.tasks[size_t(task)].classes[size_t(t)];
+      e["truth"][h.name] = {{"class", t}, {"name", tname}};
+      line += " (" + short_name(tname, 8) + ")";
+      color = t == h.class_index ? kGreen : kRed;
+    }
+    tile.lines.push_back({line, color});
+  }
+  return tile;
+}
+
+// Render stage, one file: a JSON line per item (an error entry for an item that did not decode).
+void render_file(const std::string& file, const std::vector<Item>& items, const std::vector<size_t>& ok,
+                 const std::vector<ImagePrediction>& preds, const Predictor& predictor, Report& report) {
+  const data::LabelScheme& scheme = PredictorAccess::scheme(predictor);
+  const std::vector<int32_t> truth = truth_of(file, scheme);
+  size_t k = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    nlohmann::json e = {{"file", items[i].file}};
+    if (items[i].frame >= 0) e["frame"] = items[i].frame;
+    if (k >= ok.size() || ok[k] != i) {
+      e["error"] = items[i].error.empty() ? "cannot decode" : items[i].error;
+      ++report.failed;
+    } else {
+      Tile tile = render_prediction(items[i], preds[k], truth, PredictorAccess::head_tasks(predictor), scheme, e);
+      if (report.tiles.size() < 32) report.tiles.push_back(std::move(tile));
+      ++report.predicted;
+      ++k;
+    }
+    std::cout << e.dump() << "\n";
+    report.all.push_back(std::move(e));
+  }
+}
+
 }  // namespace
 
 void add_predict_commands(CLI::App& app) {
@@ -151,106 +221,30 @@ void add_predict_commands(CLI::App& app) {
     if (a->threads > 0) omp_set_num_threads(a->threads);
     const Device device = parse_device(a->device);
     require_device(device, "--device " + a->device);
-    std::vector<LoadedModel> members = load_ensemble(a->checkpoints, a->model, "", device);
-    std::vector<Model*> models;
-    for (const auto& mm : members) {
-      models.push_back(mm.model.get());
-      if (mm.transform.channels != members[0].transform.channels)  // one decoding of each image serves all
-        throw std::runtime_error("checkpoint '" + a->checkpoints[models.size() - 1] + "' reads " +
-                                 std::to_string(mm.transform.channels) + " channel(s), '" + a->checkpoints[0] + "' " +
-                                 std::to_string(members[0].transform.channels) +
-                                 ": an ensemble's members must all be colour or all grayscale");
-    }
-    LoadedModel& m = members[0];
-    const auto attributes = m.model->attributes();
-    std::vector<int> attr_task;
-    for (const auto& at : attributes) {
-      int t = -1;
-      for (size_t k = 0; k < m.scheme.tasks.size(); ++k)
-        if (m.scheme.tasks[k].name == at.name) t = int(k);
-      attr_task.push_back(t);
-    }
-    const auto& tc = m.transform;
-    nlohmann::json all = nlohmann::json::array();
-    std::vector<Tile> tiles;
-    int predicted = 0, failed = 0;
-
+    PredictorOptions options;
+    options.device = a->device, options.tta = a->tta, options.min_confidence = a->min_confidence;
+    options.model_kind = a->model;
+    const Predictor predictor(a->checkpoints, options);
+    Report report;
     for (const std::string& file : expand_inputs(a->inputs)) {
-      std::vector<Item> items = decode_file(file, tc.channels);
-      // Batch the decodable items of this file (all frames of a GIF at once), once per member in its own
-      // input transform.
+      const std::vector<Item> items = decode_file(file, predictor.info().channels);  // decode
       std::vector<size_t> ok;
-      for (size_t i = 0; i < items.size(); ++i)
-        if (items[i].error.empty() && !items[i].image.empty()) ok.push_back(i);
-      std::vector<data::Batch> bs(members.size());
-      std::vector<const data::Batch*> batches;
-      for (size_t k = 0; k < members.size(); ++k) {
-        const auto& t = members[k].transform;
-        data::Batch& b = bs[k];
-        b.c = t.channels, b.h = t.height, b.w = t.width;
-        b.n = int(ok.size());
-        const size_t per_image = size_t(t.channels) * t.width * t.height;
-        b.images.resize(ok.size() * per_image);
-        for (size_t j = 0; j < ok.size(); ++j)
-          data::finish(data::prepare(items[ok[j]].image, t), t, false, 0, b.images.data() + j * per_image);
-        batches.push_back(&b);
-      }
-      Prediction p;
-      if (!ok.empty()) p = m.model->predict(infer_ensemble(models, batches, a->tta));
-      const std::vector<int32_t> truth = truth_of(file, m.scheme);
-      size_t k = 0;
-      for (size_t i = 0; i < items.size(); ++i) {
-        nlohmann::json e = {{"file", items[i].file}};
-        if (items[i].frame >= 0) e["frame"] = items[i].frame;
-        if (k >= ok.size() || ok[k] != i) {
-          e["error"] = items[i].error.empty() ? "cannot decode" : items[i].error;
-          ++failed;
-        } else {
-          Tile tile;
-          tile.image = items[i].image;
-          std::string name = fs::path(file).filename().string();
-          if (items[i].frame >= 0) name += " #" + std::to_string(items[i].frame);
-          tile.lines.push_back({short_name(name, 20), kGray});
-          for (size_t at = 0; at < attributes.size(); ++at) {
-            int32_t cls = p.classes[at][k];
-            const float prob = p.confidence[at][k];
-            if (cls >= 0 && prob < a->min_confidence) cls = -1;
-            if (!p.defined.empty() && !p.defined[at][k]) cls = -1;  // the model's own reject rule
-            const int task = attr_task[at];
-            const std::string cname =
-                cls < 0 || task < 0 ? "undefined" : m.scheme.tasks[size_t(task)].classes[size_t(cls)];
-            e["predictions"][attributes[at].name] = {{"class", cls}, {"name", cname}, {"probability", prob}};
-            std::string line = attributes[at].name.substr(0, 1) + ": " + short_name(cname, 11);
-            uint32_t color = kBlack;
-            if (!truth.empty() && task >= 0) {
-              const int32_t t = truth[size_t(task)];
-              e["truth"][attributes[at].name] = {{"class", t}, {"name", m.scheme.tasks[size_t(task)].classes[size_t(t)]}};
-              line += " (" + short_name(m.scheme.tasks[size_t(task)].classes[size_t(t)], 8) + ")";
-              color = t == cls ? kGreen : kRed;
-            }
-            tile.lines.push_back({line, color});
-          }
-          if (tiles.size() < 32) tiles.push_back(std::move(tile));
-          ++predicted;
-          ++k;
-        }
-        std::cout << e.dump() << "\n";
-        all.push_back(std::move(e));
-      }
+      const std::vector<ImagePrediction> preds = predict_items(predictor, items, ok);  // batch
+      render_file(file, items, ok, preds, predictor, report);                          // render
     }
     std::cout << std::flush;
-    std::cerr << "predicted " << predicted << " image(s)" << (failed ? ", " + std::to_string(failed) + " failed" : "")
-              << "\n";
-    if (!a->json.empty()) {
-      facet::io::write_file_atomic(a->json, all.dump(2) + "\n");
-    }
+    std::cerr << "predicted " << report.predicted << " image(s)"
+              << (report.failed ? ", " + std::to_string(report.failed) + " failed" : "") << "\n";
+    if (!a->json.empty()) facet::io::write_file_atomic(a->json, report.all.dump(2) + "\n");
     if (!a->grid.empty()) {
-      contact_sheet(a->grid, tiles, 8, 96,
-                    "facet predict: " + m.model->kind() +
-                        (members.size() > 1 ? " ensemble of " + std::to_string(members.size()) : std::string()) +
+      const int members = predictor.info().members;
+      contact_sheet(a->grid, report.tiles, 8, 96,
+                    "facet predict: " + predictor.info().kind +
+                        (members > 1 ? " ensemble of " + std::to_string(members) : std::string()) +
                         " (prediction, truth in brackets: green right, red wrong)");
-      std::cerr << "wrote " << a->grid << " (" << tiles.size() << " faces)\n";
+      std::cerr << "wrote " << a->grid << " (" << report.tiles.size() << " faces)\n";
     }
-    if (predicted == 0) throw std::runtime_error("no image could be predicted (" + std::to_string(failed) + " failed)");
+    if (report.predicted == 0)
+      throw std::runtime_error("no image could be predicted (" + std::to_string(report.failed) + " failed)");
   });
 }

@@ -39,7 +39,7 @@ if(FACET_CUDA AND CMAKE_CUDA_COMPILER AND FACET_CUDA_SOURCES)
   add_library(facet_cuda STATIC ${FACET_CUDA_SOURCES})
   set_target_properties(facet_cuda PROPERTIES CUDA_ARCHITECTURES "80;90" CUDA_STANDARD 20
                                               CUDA_SEPARABLE_COMPILATION OFF)
-  target_include_directories(facet_cuda PUBLIC ${PROJECT_SOURCE_DIR})
+  target_include_directories(facet_cuda PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
   target_compile_options(facet_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra -lineinfo>)
   target_link_libraries(facet_cuda PUBLIC CUDA::cudart)
   set(FACET_HAVE_CUDA ON)

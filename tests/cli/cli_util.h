@@ -49,10 +49,9 @@ struct RunResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `facet <args>` through the shell (args are shell words; quote paths with spaces yourself).
-// `env` is prepended as is, e.g. "env -u FACET_DATA".
-inline RunResult run_facet(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + (env.empty() ? "" : " ") + "'" FACET_CLI "' " + args + " 2>&1";
+// Runs a shell command line; stdout and stderr are captured together.
+inline RunResult run_shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   RunResult r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -62,6 +61,12 @@ inline RunResult run_facet(const std::string& args, const std::string& env = "")
   const int status = ::pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs `facet <args>` through the shell (args are shell words; quote paths with spaces yourself).
+// `env` is prepended as is, e.g. "env -u FACET_DATA".
+inline RunResult run_facet(const std::string& args, const std::string& env = "") {
+  return run_shell(env + (env.empty() ? "" : " ") + "'" FACET_CLI "' " + args);
 }
 
 inline std::string read_text(const std::string& path) {
