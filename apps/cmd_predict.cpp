@@ -220,12 +220,12 @@ void add_predict_commands(CLI::App& app) {
             const std::string cname =
                 cls < 0 || task < 0 ? "undefined" : m.scheme.tasks[size_t(task)].classes[size_t(cls)];
             e["predictions"][attributes[at].name] = {{"class", cls}, {"name", cname}, {"probability", prob}};
-            std::string line = attributes[at].name.substr(0, 1) + ": " + short_name(cname, 11);
+            std::string line = attributes[at].name.substr(0, 1) + ": " + cname;  // contact_sheet wraps it
             uint32_t color = kBlack;
             if (!truth.empty() && task >= 0) {
               const int32_t t = truth[size_t(task)];
               e["truth"][attributes[at].name] = {{"class", t}, {"name", m.scheme.tasks[size_t(task)].classes[size_t(t)]}};
-              line += " (" + short_name(m.scheme.tasks[size_t(task)].classes[size_t(t)], 8) + ")";
+              line += " (" + m.scheme.tasks[size_t(task)].classes[size_t(t)] + ")";
               color = t == cls ? kGreen : kRed;
             }
             tile.lines.push_back({line, color});
