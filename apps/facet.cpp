@@ -11,6 +11,7 @@
 #include "apps/cmd_explain.h"
 #include "apps/cmd_predict.h"
 #include "apps/cmd_repro.h"
+#include "apps/cmd_report.h"
 #include "apps/cmd_train.h"
 #include "apps/cmd_viz.h"
 #include "data/image_io.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   add_bench_commands(app);
   add_explain_commands(app);
   add_viz_commands(app);
+  add_report_commands(app);
   try {
     facet::data::max_pixels();  // reads FACET_MAX_PIXELS now: a malformed value fails here, not in a loader thread
     app.parse(argc, argv);
