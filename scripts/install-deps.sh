@@ -2,7 +2,8 @@
 # Installs facet's build dependencies from Debian packages. Idempotent: does nothing when all are present.
 set -euo pipefail
 pkgs=(g++ cmake make catch2 libstb-dev libcli11-dev nlohmann-json3-dev libboost-context-dev libopenblas-dev
-      clang libclang-rt-14-dev)  # clang + libFuzzer (libclang_rt.fuzzer) for scripts/fuzz.sh
+      clang libclang-rt-14-dev  # clang + libFuzzer (libclang_rt.fuzzer) for scripts/fuzz.sh
+      chromium)  # headless, renders `facet report`'s page in its test (137 MB, about 75 s to install)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
