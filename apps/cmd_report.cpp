@@ -48,7 +48,8 @@ json read_json(const std::string& path) {  // null when absent or unreadable
   }
 }
 
-const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                         "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
 std::string curves_of(const std::string& dir) {
   const html::Table t = html::parse_csv(read_text(dir + "/metrics.csv"));
@@ -82,35 +83,40 @@ std::string command_of(const std::string& dir, const json& config, const json& s
   }
   if (summary.is_object()) {
     s += "<table>";
-    for (const char* k : {"epochs_run", "best_epoch", "best_metric", "stopped_early", "train_seconds", "train_faces",
-                          "val_faces", "test_faces"})
-      if (summary.contains(k)) s += "<tr><th>" + std::string(k) + "</th><td>" + html::escape(summary.at(k).dump()) + "</td></tr>";
+    for (const char* k : {"epochs_run", "best_epoch", "best_metric", "stopped_early", "train_seconds",
+                          "train_faces", "val_faces", "test_faces"})
+      if (summary.contains(k))
+        s += "<tr><th>" + std::string(k) + "</th><td>" + html::escape(summary.at(k).dump()) + "</td></tr>";
     s += "</table>";
   }
   if (config.is_object() && config.contains("spec"))
-    s += "<details><summary>configuration (config.json spec)</summary><pre>" + html::escape(config.at("spec").dump(2)) +
-         "</pre></details>";
+    s += "<details><summary>configuration (config.json spec)</summary><pre>" +
+         html::escape(config.at("spec").dump(2)) + "</pre></details>";
   return s;
 }
 
-// ---- faces of the test split -------------------------------------------------------------------------------------
+// ---- faces of the test split
+// -------------------------------------------------------------------------------------
 
 struct FaceResult {
   std::string name;
-  data::Image view;                    // what the network saw, 8-bit
-  Tensor x;                            // (1, C, H, W)
-  std::vector<int32_t> pred, truth;    // [attribute]
-  std::vector<float> confidence;       // [attribute]
+  data::Image view;                  // what the network saw, 8-bit
+  Tensor x;                          // (1, C, H, W)
+  std::vector<int32_t> pred, truth;  // [attribute]
+  std::vector<float> confidence;     // [attribute]
   int wrong = 0;
-  double wrong_confidence = 0;         // sum of the confidence of the wrong predictions
+  double wrong_confidence = 0;  // sum of the confidence of the wrong predictions
 };
 
-// The run's test faces (at most `limit`, evenly spread), each predicted by the checkpoint, worst mistakes first:
-// most attributes wrong, then the most confident wrong predictions. `why` says what is missing when empty.
-std::vector<FaceResult> test_faces(const std::string& dir, LoadedModel& m, const ReportArgs& a, std::string& why) {
+// The run's test faces (at most `limit`, evenly spread), each predicted by the checkpoint, worst mistakes
+// first: most attributes wrong, then the most confident wrong predictions. `why` says what is missing when
+// empty.
+std::vector<FaceResult> test_faces(const std::string& dir, LoadedModel& m, const ReportArgs& a,
+                                   std::string& why) {
   const TrainSpec spec = train_spec_from_json(m.meta.value("spec", json::object()));
-  std::string path = !a.data.empty() ? a.data : !spec.data.path.empty() && fs::exists(spec.data.path) ? spec.data.path
-                                                                                                      : default_data_dir();
+  std::string path = !a.data.empty()                                         ? a.data
+                     : !spec.data.path.empty() && fs::exists(spec.data.path) ? spec.data.path
+                                                                             : default_data_dir();
   if (!fs::exists(path) || !fs::exists(dir + "/split.txt")) {
     why = "the run's data (" + path + ") or " + dir + "/split.txt is missing: pass --data DIR";
     return {};
@@ -134,8 +140,10 @@ std::vector<FaceResult> test_faces(const std::string& dir, LoadedModel& m, const
     const data::Sample& s = test.samples[k * test.size() / n];
     data::Image img;
     std::string error;
-    if (s.pixels) img = *s.pixels;
-    else if (!data::load_image(s.path, m.transform.channels, img, error)) continue;
+    if (s.pixels)
+      img = *s.pixels;
+    else if (!data::load_image(s.path, m.transform.channels, img, error))
+      continue;
     std::vector<int32_t> classes;
     std::vector<float> targets;
     if (!m.scheme.label(s, classes, targets, error)) continue;
@@ -199,7 +207,8 @@ std::string cams_of(std::vector<FaceResult>& faces, LoadedModel& m, const Report
     return "<p>" + html::escape(e.what()) + "</p>";
   }
   return "<p>The face, then for each head the Grad-CAM heat map of its predicted class (red: where the "
-         "evidence is) at the last convolutional activation.</p>" + html::face_grid(cards);
+         "evidence is) at the last convolutional activation.</p>" +
+         html::face_grid(cards);
 }
 
 void report_one(const std::string& dir, const ReportArgs& a) {
@@ -207,9 +216,10 @@ void report_one(const std::string& dir, const ReportArgs& a) {
   const json test = read_json(dir + "/test.json");
   std::string body = html::section("command", "Command and configuration", command_of(dir, config, summary));
   body += html::section("curves", "Learning curves", curves_of(dir));
-  const std::string no_test = "<p>No test.json in the run directory (trained with --no-test?): score it with "
-                              "<code>facet eval --checkpoint " + html::escape(dir) + "/best.ckpt --out " +
-                              html::escape(dir) + "/test</code>.</p>";
+  const std::string no_test =
+      "<p>No test.json in the run directory (trained with --no-test?): score it with "
+      "<code>facet eval --checkpoint " +
+      html::escape(dir) + "/best.ckpt --out " + html::escape(dir) + "/test</code>.</p>";
   body += html::section("confusion", "Confusion matrices (test split)",
                         test.is_object() ? html::confusion_section(test) : no_test);
   body += html::section("groups", "Accuracy by race and gender (test split)",
@@ -231,7 +241,8 @@ void report_one(const std::string& dir, const ReportArgs& a) {
         cards.push_back(card_of(faces[i], m, enlarge(faces[i].view, factor)));
       faces_html = "<p>" + std::to_string(cards.size()) + " of " + std::to_string(faces.size()) +
                    " test faces predicted by " + html::escape(ckpt) +
-                   ", worst mistakes first (most attributes wrong, then the most confident).</p>" + html::face_grid(cards);
+                   ", worst mistakes first (most attributes wrong, then the most confident).</p>" +
+                   html::face_grid(cards);
       cams_html = cams_of(faces, m, a, factor);
     }
   }
@@ -244,8 +255,9 @@ void report_one(const std::string& dir, const ReportArgs& a) {
 
 void report_many(const ReportArgs& a) {
   std::vector<html::Curve> mean, loss;
-  std::string table = "<table><tr><th>run</th><th>model</th><th>epochs</th><th>best epoch</th><th>train s</th>"
-                      "<th>test mean</th><th>test accuracy per attribute</th><th>command</th></tr>";
+  std::string table =
+      "<table><tr><th>run</th><th>model</th><th>epochs</th><th>best epoch</th><th>train s</th>"
+      "<th>test mean</th><th>test accuracy per attribute</th><th>command</th></tr>";
   for (size_t i = 0; i < a.runs.size(); ++i) {
     const std::string& dir = a.runs[i];
     const html::Table t = html::parse_csv(read_text(dir + "/metrics.csv"));
@@ -259,20 +271,31 @@ void report_many(const ReportArgs& a) {
     std::string per;
     if (test.is_object())
       for (const auto& at : test.value("attributes", json::array()))
-        per += at.at("name").get<std::string>() + " " + std::to_string(int(std::lround(1000 * at.at("accuracy").get<double>())) / 10.0).substr(0, 4) + "% ";
-    auto get = [](const json& j, const char* k) { return j.is_object() && j.contains(k) ? j.at(k).dump() : "-"; };
-    const std::string kind = config.is_object() && config.contains("spec") ? config.at("spec").value("model", json::object()).value("kind", std::string("?")) : "?";
-    table += "<tr><th>" + html::escape(name) + "</th><td>" + html::escape(kind) + "</td><td>" + get(summary, "epochs_run") +
-             "</td><td>" + get(summary, "best_epoch") + "</td><td>" + get(summary, "train_seconds") + "</td><td>" +
-             (test.is_object() ? std::to_string(test.value("mean_accuracy", 0.0) * 100).substr(0, 5) + "%" : "-") +
-             "</td><td>" + html::escape(per) + "</td><td><code>" +
-             html::escape(config.is_object() ? config.value("command", std::string()) : "") + "</code></td></tr>";
+        per += at.at("name").get<std::string>() + " " +
+               std::to_string(int(std::lround(1000 * at.at("accuracy").get<double>())) / 10.0).substr(0, 4) +
+               "% ";
+    auto get = [](const json& j, const char* k) {
+      return j.is_object() && j.contains(k) ? j.at(k).dump() : "-";
+    };
+    const std::string kind =
+        config.is_object() && config.contains("spec")
+            ? config.at("spec").value("model", json::object()).value("kind", std::string("?"))
+            : "?";
+    table +=
+        "<tr><th>" + html::escape(name) + "</th><td>" + html::escape(kind) + "</td><td>" +
+        get(summary, "epochs_run") + "</td><td>" + get(summary, "best_epoch") + "</td><td>" +
+        get(summary, "train_seconds") + "</td><td>" +
+        (test.is_object() ? std::to_string(test.value("mean_accuracy", 0.0) * 100).substr(0, 5) + "%" : "-") +
+        "</td><td>" + html::escape(per) + "</td><td><code>" +
+        html::escape(config.is_object() ? config.value("command", std::string()) : "") + "</code></td></tr>";
   }
   table += "</table>";
   std::string body = html::section("metrics", "Metrics", table);
   body += html::section("curves", "Validation curves, overlaid",
-                        html::svg_chart("validation mean accuracy", "%", mean) + html::svg_chart("validation loss", "loss", loss));
-  io::write_file_atomic(a.out, html::page("facet: " + std::to_string(a.runs.size()) + " runs compared", body));
+                        html::svg_chart("validation mean accuracy", "%", mean) +
+                            html::svg_chart("validation loss", "loss", loss));
+  io::write_file_atomic(a.out,
+                        html::page("facet: " + std::to_string(a.runs.size()) + " runs compared", body));
   std::cout << "wrote " << a.out << "\n";
 }
 
@@ -281,21 +304,32 @@ void report_many(const ReportArgs& a) {
 void add_report_commands(CLI::App& app) {
   auto a = std::make_shared<ReportArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "report", "an HTML page for a run (RUN_DIR/report.html: command, curves, confusion, race/gender, test faces, "
-                "Grad-CAM), or one comparing several runs (--out); opens offline in a browser");
-  cmd->add_option("runs", a->runs, "run directories (written by facet train --out)")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--out", a->out, "the page to write (default RUN_DIR/report.html; required for several runs)");
+      "report",
+      "an HTML page for a run (RUN_DIR/report.html: command, curves, confusion, race/gender, test faces, "
+      "Grad-CAM), or one comparing several runs (--out); opens offline in a browser");
+  cmd->add_option("runs", a->runs, "run directories (written by facet train --out)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", a->out,
+                  "the page to write (default RUN_DIR/report.html; required for several runs)");
   cmd->add_option("--data", a->data, "the data set, when the run's recorded path is not on this machine");
   cmd->add_option("--faces", a->faces, "test faces to predict for the grid (at most; evenly spread)")
-      ->check(facet::cli::number_in(1, 100000))->capture_default_str();
-  cmd->add_option("--grid", a->grid, "faces shown in the grid")->check(facet::cli::number_in(1, 1000))->capture_default_str();
-  cmd->add_option("--cams", a->cams, "faces with Grad-CAM")->check(facet::cli::number_in(0, 100))->capture_default_str();
-  cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)")->check(facet::cli::threads_range(1));
+      ->check(facet::cli::number_in(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--grid", a->grid, "faces shown in the grid")
+      ->check(facet::cli::number_in(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--cams", a->cams, "faces with Grad-CAM")
+      ->check(facet::cli::number_in(0, 100))
+      ->capture_default_str();
+  cmd->add_option("--threads", a->threads, "kernel threads (default: all cores)")
+      ->check(facet::cli::threads_range(1));
   facet::cli::add_max_pixels(cmd);
   cmd->callback([a] {
     if (a->threads > 0) omp_set_num_threads(a->threads);
     if (a->runs.size() == 1) return report_one(a->runs[0], *a);
-    if (a->out.empty()) throw std::invalid_argument("several runs make one comparison page: give it a path with --out");
+    if (a->out.empty())
+      throw std::invalid_argument("several runs make one comparison page: give it a path with --out");
     report_many(*a);
   });
 }

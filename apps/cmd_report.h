@@ -1,5 +1,5 @@
-// `facet report RUN_DIR [RUN_DIR...]`: an HTML page per run (RUN_DIR/report.html), or one page comparing several
-// runs (--out), readable offline in a browser (models/report_html.h).
+// `facet report RUN_DIR [RUN_DIR...]`: an HTML page per run (RUN_DIR/report.html), or one page comparing
+// several runs (--out), readable offline in a browser (models/report_html.h).
 #pragma once
 #include <CLI/CLI.hpp>
 

@@ -41,9 +41,10 @@ std::string stem_of(const std::string& file) {
   return dot == std::string::npos || dot == 0 ? s : s.substr(0, dot);
 }
 
-// --head NAME (default: the first classification head) -> head index; --class K or a class name -> index, or -1
-// (each face's predicted class).
-void resolve_head(const LoadedModel& m, const VizArgs& a, int& head, int& cls, std::vector<std::string>& names) {
+// --head NAME (default: the first classification head) -> head index; --class K or a class name -> index, or
+// -1 (each face's predicted class).
+void resolve_head(const LoadedModel& m, const VizArgs& a, int& head, int& cls,
+                  std::vector<std::string>& names) {
   const auto& heads = m.model->heads();
   head = -1;
   std::string known;
@@ -71,8 +72,9 @@ void resolve_head(const LoadedModel& m, const VizArgs& a, int& head, int& cls, s
   if (cls < 0 || cls >= heads[size_t(head)].outputs) {
     std::string list;
     for (size_t k = 0; k < names.size(); ++k) list += (k ? ", " : "") + std::to_string(k) + " " + names[k];
-    throw std::invalid_argument("--class '" + a.cls + "': head '" + heads[size_t(head)].name + "' has classes 0.." +
-                                std::to_string(heads[size_t(head)].outputs - 1) + (list.empty() ? "" : " (" + list + ")"));
+    throw std::invalid_argument("--class '" + a.cls + "': head '" + heads[size_t(head)].name +
+                                "' has classes 0.." + std::to_string(heads[size_t(head)].outputs - 1) +
+                                (list.empty() ? "" : " (" + list + ")"));
   }
 }
 
@@ -93,10 +95,10 @@ void run_cam(const VizArgs& a) {
     data::write_png(path, pair);
     row.push_back(pair);
     const int c = g.cls[n];
-    std::printf("%s: head %s class %d%s%s (probability %.3f), Grad-CAM at %s (%dx%d) -> %s\n", a.faces[n].c_str(),
-                m.model->heads()[size_t(head)].name.c_str(), c, names.empty() ? "" : " ",
-                size_t(c) < names.size() ? names[size_t(c)].c_str() : "", double(g.prob[n]), g.layer.c_str(), g.h,
-                g.w, path.c_str());
+    std::printf("%s: head %s class %d%s%s (probability %.3f), Grad-CAM at %s (%dx%d) -> %s\n",
+                a.faces[n].c_str(), m.model->heads()[size_t(head)].name.c_str(), c, names.empty() ? "" : " ",
+                size_t(c) < names.size() ? names[size_t(c)].c_str() : "", double(g.prob[n]), g.layer.c_str(),
+                g.h, g.w, path.c_str());
   }
   const std::string all = (fs::path(a.out) / "cam_all.png").string();
   data::write_png(all, tile_images(row, 4, 6));
@@ -119,22 +121,27 @@ void run_features(const VizArgs& a) {
 
 void common_options(CLI::App* cmd, VizArgs& a) {
   cmd->add_option("--checkpoint", a.checkpoint, "best.ckpt or last.ckpt of a run")->required();
-  cmd->add_option("--threads", a.threads, "kernel threads (default: all cores)")->check(facet::cli::threads_range(1));
+  cmd->add_option("--threads", a.threads, "kernel threads (default: all cores)")
+      ->check(facet::cli::threads_range(1));
   facet::cli::add_max_pixels(cmd);
 }
 
 }  // namespace
 
 void add_viz_commands(CLI::App& app) {
-  CLI::App* viz = app.add_subcommand("viz", "pictures of what a network sees: filters, feature maps, Grad-CAM (PNG)");
+  CLI::App* viz =
+      app.add_subcommand("viz", "pictures of what a network sees: filters, feature maps, Grad-CAM (PNG)");
   viz->require_subcommand(1);
 
   auto f = std::make_shared<VizArgs>();
   f->out = "filters.png";
-  CLI::App* filters = viz->add_subcommand("filters", "the first conv layer's filters as a PNG grid (0 = grey)");
+  CLI::App* filters =
+      viz->add_subcommand("filters", "the first conv layer's filters as a PNG grid (0 = grey)");
   common_options(filters, *f);
   filters->add_option("--out", f->out, "the PNG to write")->capture_default_str();
-  filters->add_option("--cell", f->cell, "pixels per filter (about)")->check(facet::cli::number_in(4, 256))->capture_default_str();
+  filters->add_option("--cell", f->cell, "pixels per filter (about)")
+      ->check(facet::cli::number_in(4, 256))
+      ->capture_default_str();
   filters->callback([f] {
     LoadedModel m = load(*f);
     const data::Image img = filter_grid(*m.model, f->cell);
@@ -145,17 +152,22 @@ void add_viz_commands(CLI::App& app) {
   auto e = std::make_shared<VizArgs>();
   e->out = "features";
   e->cell = 48;
-  CLI::App* features = viz->add_subcommand("features", "the feature maps of every conv cycle for one face, one PNG "
-                                                       "per cycle (each map min-max scaled)");
+  CLI::App* features = viz->add_subcommand("features",
+                                           "the feature maps of every conv cycle for one face, one PNG "
+                                           "per cycle (each map min-max scaled)");
   common_options(features, *e);
   features->add_option("face", e->faces, "one face image")->required()->expected(1);
-  features->add_option("--out", e->out, "directory for input.png and features_<layer>.png")->capture_default_str();
-  features->add_option("--cell", e->cell, "pixels per map (about)")->check(facet::cli::number_in(4, 256))->capture_default_str();
+  features->add_option("--out", e->out, "directory for input.png and features_<layer>.png")
+      ->capture_default_str();
+  features->add_option("--cell", e->cell, "pixels per map (about)")
+      ->check(facet::cli::number_in(4, 256))
+      ->capture_default_str();
   features->callback([e] { run_features(*e); });
 
   auto c = std::make_shared<VizArgs>();
   c->out = "cam";
-  CLI::App* cam = viz->add_subcommand("cam", "Grad-CAM heat maps for a chosen head and class, over each face");
+  CLI::App* cam =
+      viz->add_subcommand("cam", "Grad-CAM heat maps for a chosen head and class, over each face");
   common_options(cam, *c);
   cam->add_option("faces", c->faces, "face images")->required();
   cam->add_option("--head", c->head, "the head to explain (default: the first classification head)");

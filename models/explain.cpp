@@ -27,7 +27,7 @@ double layer_flops(Module& layer, const Shape& in, bool training) {
   const Shape out = layer.output_shape(in);
   const double n_out = numel(out), n_in = numel(in);
   if (auto* c = dynamic_cast<Conv2d*>(&layer)) {
-    const Shape& w = c->weight.shape();  // (Cout, Cin, k, k)
+    const Shape& w = c->weight.shape();                                    // (Cout, Cin, k, k)
     const double per_output = double(w[1]) * double(w[2]) * double(w[3]);  // Cin k^2 multiply-adds
     return 2.0 * n_out * per_output + (c->bias.defined() ? n_out : 0.0);
   }
@@ -46,7 +46,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -59,8 +61,8 @@ Tensor random_tensor(const Shape& shape, Rng& rng, Device device) {
   return Tensor::from_vector(v, shape, device);
 }
 
-// The backward pass needs a scalar: loss = sum(out * g) with a fixed random g seeds d(loss)/d(out) = g. Its own
-// backward (the mul and sum) is timed on a leaf of the output's shape and subtracted from the layer's.
+// The backward pass needs a scalar: loss = sum(out * g) with a fixed random g seeds d(loss)/d(out) = g. Its
+// own backward (the mul and sum) is timed on a leaf of the output's shape and subtracted from the layer's.
 struct Timing {
   double forward = 0, backward = 0;
 };
@@ -110,7 +112,8 @@ LayerCost cost_of(Module& layer, const std::string& name, const Shape& in, const
 }  // namespace
 
 std::vector<LayerCost> explain_model(Model& model, const ExplainOptions& o) {
-  if (o.batch < 1) throw std::invalid_argument("explain: --batch " + std::to_string(o.batch) + " must be at least 1");
+  if (o.batch < 1)
+    throw std::invalid_argument("explain: --batch " + std::to_string(o.batch) + " must be at least 1");
   std::vector<LayerCost> rows;
   Rng rng(1234);
   const Device device = model.device();
@@ -164,7 +167,9 @@ Totals totals_of(const std::vector<LayerCost>& rows) {
   return t;
 }
 
-double share(double part, double whole) { return whole > 0 ? 100.0 * part / whole : 0.0; }
+double share(double part, double whole) {
+  return whole > 0 ? 100.0 * part / whole : 0.0;
+}
 
 const char* kConvention =
     "FLOPs: forward, whole batch, a multiply-add counts 2 (conv 2*N*Cout*Ho*Wo*Cin*k*k + bias adds); "
@@ -172,7 +177,8 @@ const char* kConvention =
 
 }  // namespace
 
-std::string explain_text(const std::vector<LayerCost>& rows, const ExplainOptions& o, const std::string& title) {
+std::string explain_text(const std::vector<LayerCost>& rows, const ExplainOptions& o,
+                         const std::string& title) {
   const Totals t = totals_of(rows);
   std::string s = title + "\n" + kConvention + "\n";
   char line[320];
@@ -182,9 +188,9 @@ std::string explain_text(const std::vector<LayerCost>& rows, const ExplainOption
   if (o.time) s += "    fwd ms    bwd ms  time share";
   s += "\n";
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "%-9s %-30s %-18s %10lld %12s %5.1f%% %11s", r.name.c_str(), r.layer.c_str(),
-                  shape_str(r.output).c_str(), (long long)r.parameters, human(r.flops, "").c_str(),
-                  share(r.flops, t.flops), bytes(r.activation_bytes).c_str());
+    std::snprintf(line, sizeof line, "%-9s %-30s %-18s %10lld %12s %5.1f%% %11s", r.name.c_str(),
+                  r.layer.c_str(), shape_str(r.output).c_str(), (long long)r.parameters,
+                  human(r.flops, "").c_str(), share(r.flops, t.flops), bytes(r.activation_bytes).c_str());
     s += line;
     if (o.time) {
       std::snprintf(line, sizeof line, " %9.3f %9.3f %10.1f%%", r.forward_ms, r.backward_ms,
@@ -210,7 +216,8 @@ std::string explain_text(const std::vector<LayerCost>& rows, const ExplainOption
   return s;
 }
 
-nlohmann::json explain_json(const std::vector<LayerCost>& rows, const ExplainOptions& o, const std::string& title) {
+nlohmann::json explain_json(const std::vector<LayerCost>& rows, const ExplainOptions& o,
+                            const std::string& title) {
   const Totals t = totals_of(rows);
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& r : rows) {
@@ -230,8 +237,12 @@ nlohmann::json explain_json(const std::vector<LayerCost>& rows, const ExplainOpt
   }
   nlohmann::json total = {{"parameters", t.parameters}, {"flops", t.flops}, {"activation_bytes", t.bytes}};
   if (o.time) total["forward_ms"] = t.forward_ms, total["backward_ms"] = t.backward_ms;
-  return {{"title", title},       {"batch", o.batch}, {"mode", o.training ? "training" : "eval"},
-          {"convention", kConvention}, {"layers", layers}, {"total", total}};
+  return {{"title", title},
+          {"batch", o.batch},
+          {"mode", o.training ? "training" : "eval"},
+          {"convention", kConvention},
+          {"layers", layers},
+          {"total", total}};
 }
 
 }  // namespace facet

@@ -6,7 +6,9 @@ namespace facet {
 
 namespace {
 
-bool fits(const std::string& s, int max_width, int scale) { return Canvas::text_width(s, scale) <= max_width; }
+bool fits(const std::string& s, int max_width, int scale) {
+  return Canvas::text_width(s, scale) <= max_width;
+}
 
 // Appends `word` to `lines`, cut into pieces that fit when it is wider than the box on its own.
 void add_long_word(const std::string& word, int max_width, int scale, std::vector<std::string>& lines) {

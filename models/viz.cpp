@@ -12,9 +12,13 @@ namespace facet {
 
 namespace {
 
-uint8_t to_byte(double v) { return uint8_t(std::clamp(std::lround(v * 255.0), 0L, 255L)); }
+uint8_t to_byte(double v) {
+  return uint8_t(std::clamp(std::lround(v * 255.0), 0L, 255L));
+}
 
-bool is_activation(Module& m) { return dynamic_cast<ReLU*>(&m) || dynamic_cast<LeakyReLU*>(&m); }
+bool is_activation(Module& m) {
+  return dynamic_cast<ReLU*>(&m) || dynamic_cast<LeakyReLU*>(&m);
+}
 
 // The trunk layers whose output is 4-D and which are activations, in order.
 std::vector<size_t> activation_layers(Model& model) {
@@ -26,8 +30,10 @@ std::vector<size_t> activation_layers(Model& model) {
     if (s.size() == 4 && is_activation(trunk[i])) out.push_back(i);
   }
   if (out.empty())
-    throw std::invalid_argument("model " + model.kind() + " has no convolutional feature maps (no activation with a "
-                                "(N, C, H, W) output): feature maps and Grad-CAM need a conv model such as basecnn");
+    throw std::invalid_argument(
+        "model " + model.kind() +
+        " has no convolutional feature maps (no activation with a "
+        "(N, C, H, W) output): feature maps and Grad-CAM need a conv model such as basecnn");
   return out;
 }
 
@@ -111,7 +117,8 @@ data::Image filter_grid(Model& model, int cell) {
       for (int x = 0; x < k; ++x)
         for (int c = 0; c < 3; ++c) {
           double v = 0;
-          if (in == 3) v = f[(c * k + y) * k + x];
+          if (in == 3)
+            v = f[(c * k + y) * k + x];
           else
             for (int i = 0; i < in; ++i) v += f[(i * k + y) * k + x] / in;
           t.at(y, x, c) = to_byte(m > 0 ? 0.5 + 0.5 * v / m : 0.5);
@@ -136,7 +143,8 @@ std::vector<FeatureMap> feature_maps(Model& model, const Tensor& x, int cell) {
     const std::vector<float> v = h.to_vector();
     std::vector<data::Image> tiles;
     const int factor = std::max(1, cell / std::max(H, W));
-    for (int c = 0; c < C; ++c) tiles.push_back(enlarge(channel_image(v.data() + size_t(c) * H * W, H, W), factor));
+    for (int c = 0; c < C; ++c)
+      tiles.push_back(enlarge(channel_image(v.data() + size_t(c) * H * W, H, W), factor));
     maps.push_back({trunk.name(i), s, tile_images(tiles, int(std::ceil(std::sqrt(double(C)))), 2)});
   }
   return maps;
@@ -145,10 +153,12 @@ std::vector<FeatureMap> feature_maps(Model& model, const Tensor& x, int cell) {
 GradCam grad_cam(Model& model, const Tensor& x, int head, int cls) {
   const auto& heads = model.heads();
   if (head < 0 || head >= int(heads.size()))
-    throw std::invalid_argument("grad_cam: head " + std::to_string(head) + " of " + std::to_string(heads.size()));
+    throw std::invalid_argument("grad_cam: head " + std::to_string(head) + " of " +
+                                std::to_string(heads.size()));
   if (cls >= heads[size_t(head)].outputs)
-    throw std::invalid_argument("grad_cam: class " + std::to_string(cls) + " of head '" + heads[size_t(head)].name +
-                                "', which has " + std::to_string(heads[size_t(head)].outputs) + " (0.." +
+    throw std::invalid_argument("grad_cam: class " + std::to_string(cls) + " of head '" +
+                                heads[size_t(head)].name + "', which has " +
+                                std::to_string(heads[size_t(head)].outputs) + " (0.." +
                                 std::to_string(heads[size_t(head)].outputs - 1) + ")");
   const size_t at = activation_layers(model).back();
   model.set_training(false);
@@ -180,7 +190,9 @@ GradCam grad_cam(Model& model, const Tensor& x, int head, int cls) {
   std::vector<float> onehot(size_t(N) * K, 0.0f);  // (N, K): picks score_n = out[n, cls_n]
   for (int n = 0; n < N; ++n) {
     int c = cls;
-    if (c < 0) c = int(std::max_element(logits.begin() + n * K, logits.begin() + (n + 1) * K) - (logits.begin() + n * K));
+    if (c < 0)
+      c = int(std::max_element(logits.begin() + n * K, logits.begin() + (n + 1) * K) -
+              (logits.begin() + n * K));
     onehot[size_t(n) * K + c] = 1.0f;
     g.cls.push_back(c);
     g.prob.push_back(probs[size_t(n) * K + c]);

@@ -1,8 +1,7 @@
-// `facet report` end to end on a tiny run: the page is well-formed (balanced tags), references only files that
-// exist (pictures are data: URIs), holds every section, draws its curves as SVG with text, and, where headless
-// Chromium is installed, renders to a PNG that is not blank. A comparison of two runs holds both.
+// `facet report` end to end on a tiny run: the page is well-formed (balanced tags), references only files
+// that exist (pictures are data: URIs), holds every section, draws its curves as SVG with text, and, where
+// headless Chromium is installed, renders to a PNG that is not blank. A comparison of two runs holds both.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -17,16 +16,18 @@ namespace {
 
 // "" when every element is closed in order (void elements excepted), else the first problem.
 std::string unbalanced(const std::string& html) {
-  static const std::set<std::string> kVoid = {"meta", "br", "img", "hr", "input", "link", "area", "base", "col",
-                                              "embed", "source", "track", "wbr", "!doctype"};
+  static const std::set<std::string> kVoid = {"meta", "br",  "img",   "hr",     "input", "link", "area",
+                                              "base", "col", "embed", "source", "track", "wbr",  "!doctype"};
   std::vector<std::string> open;
   const std::regex tag("<(/?)([A-Za-z!][A-Za-z0-9]*)[^>]*?(/?)>");
   for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator(); ++it) {
     std::string name = (*it)[2];
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     if ((*it)[1] == "/") {
       if (open.empty() || open.back() != name)
-        return "</" + name + "> closes <" + (open.empty() ? "nothing" : open.back()) + "> at " + std::to_string(it->position());
+        return "</" + name + "> closes <" + (open.empty() ? "nothing" : open.back()) + "> at " +
+               std::to_string(it->position());
       open.pop_back();
     } else if (!kVoid.count(name) && (*it)[3] != "/") {
       open.push_back(name);
@@ -42,7 +43,8 @@ std::vector<std::string> missing_references(const std::string& html, const std::
   for (auto it = std::sregex_iterator(html.begin(), html.end(), ref); it != std::sregex_iterator(); ++it) {
     const std::string r = (*it)[1];
     if (r.rfind("data:", 0) == 0 || r.rfind("#", 0) == 0) continue;
-    if (r.find("://") != std::string::npos || !std::filesystem::exists(page_dir + "/" + r)) missing.push_back(r);
+    if (r.find("://") != std::string::npos || !std::filesystem::exists(page_dir + "/" + r))
+      missing.push_back(r);
   }
   return missing;
 }
@@ -92,8 +94,10 @@ TEST_CASE("facet report: one run's page and a comparison of two", "[cli][report]
     return;
   }
   const std::string png = dir.file("page.png");
-  const std::string cmd = "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1600 "
-                          "--screenshot=" + png + " file://" + run + "/report.html >/dev/null 2>&1";
+  const std::string cmd =
+      "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1600 "
+      "--screenshot=" +
+      png + " file://" + run + "/report.html >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   data::Image img;
   std::string error;

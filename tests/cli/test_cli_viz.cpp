@@ -1,9 +1,7 @@
 // `facet viz filters|features|cam` and `facet explain` end to end on a tiny trained checkpoint: each picture
 // exists, has the expected size, and is neither blank nor constant; the CAM changes with the input.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_util.h"
@@ -58,8 +56,8 @@ TEST_CASE("facet viz: filters, features and Grad-CAM pictures of a tiny checkpoi
   CHECK(load_png(dir.file("feat") + "/input.png").w == 128);  // 16 px faces enlarged 8x
 
   const std::string other = dir.file("utk") + "/70_0_1_20170110000000017.jpg.chip.jpg";
-  r = run_facet("viz cam --checkpoint " + ckpt + " --head gender --class 1 " + face + " " + other + " --out " +
-                dir.file("cam"));
+  r = run_facet("viz cam --checkpoint " + ckpt + " --head gender --class 1 " + face + " " + other +
+                " --out " + dir.file("cam"));
   INFO(r.output);
   REQUIRE(r.code == 0);
   const data::Image a = load_png(dir.file("cam") + "/cam_26_0_0_20170110000000003.png");
@@ -81,7 +79,8 @@ TEST_CASE("facet viz: filters, features and Grad-CAM pictures of a tiny checkpoi
   CHECK(diff > long(ha.size() / 20));
   CHECK(std::filesystem::exists(dir.file("cam") + "/cam_all.png"));
 
-  r = run_facet("viz cam --checkpoint " + ckpt + " --head gender --class 7 " + face + " --out " + dir.file("cam"));
+  r = run_facet("viz cam --checkpoint " + ckpt + " --head gender --class 7 " + face + " --out " +
+                dir.file("cam"));
   CHECK(r.code != 0);
   CHECK(r.output.find("--class '7'") != std::string::npos);
 }

@@ -1,5 +1,5 @@
-// facet explain's table (models/explain.h): parameter totals match the model, FLOPs follow the stated formula,
-// the JSON parses, and timing fills every row.
+// facet explain's table (models/explain.h): parameter totals match the model, FLOPs follow the stated
+// formula, the JSON parses, and timing fills every row.
 #include <catch2/catch.hpp>
 
 #include "models/explain.h"
@@ -25,8 +25,9 @@ int64_t total_parameters(const std::vector<LayerCost>& rows) {
 
 TEST_CASE("explain: the parameters of the rows add up to the model's parameter count", "[explain]") {
   for (const nlohmann::json& config :
-       {nlohmann::json{{"kind", "basecnn"}, {"size", 64}}, nlohmann::json{{"kind", "levihassner"}, {"size", 227}},
-        nlohmann::json{{"kind", "fcn2hot"}}, nlohmann::json{{"kind", "tuple"}}}) {
+       {nlohmann::json{{"kind", "basecnn"}, {"size", 64}},
+        nlohmann::json{{"kind", "levihassner"}, {"size", 227}}, nlohmann::json{{"kind", "fcn2hot"}},
+        nlohmann::json{{"kind", "tuple"}}}) {
     auto model = make_model(config, 1);
     ExplainOptions o;
     o.batch = 2;
@@ -39,7 +40,8 @@ TEST_CASE("explain: the parameters of the rows add up to the model's parameter c
 
 TEST_CASE("explain: a conv layer's FLOPs are 2 N Cout Ho Wo Cin k^2 plus one add per output for the bias",
           "[explain]") {
-  auto model = make_model({{"kind", "basecnn"}, {"size", 64}, {"conv_channels", {8, 16}}, {"dense", {16}}}, 1);
+  auto model =
+      make_model({{"kind", "basecnn"}, {"size", 64}, {"conv_channels", {8, 16}}, {"dense", {16}}}, 1);
   ExplainOptions o;
   o.batch = 4;
   const auto rows = explain_model(*model, o);

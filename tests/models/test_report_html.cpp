@@ -1,6 +1,6 @@
-// The pieces of `facet report`'s page: escaping, the CSV reader, the SVG chart, PNG data URIs that decode back.
+// The pieces of `facet report`'s page: escaping, the CSV reader, the SVG chart, PNG data URIs that decode
+// back.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "models/report_html.h"
@@ -14,7 +14,8 @@ TEST_CASE("report html: escaping, CSV columns with empty cells, SVG with text", 
   CHECK(t.values("train_loss") == std::vector<double>{2.5, 1.5});
   CHECK(std::isnan(t.values("val_loss")[1]));
   CHECK(t.column("nope") == -1);
-  const std::string svg = html::svg_chart("loss <per> epoch", "loss", {{"val", t.values("val_loss"), "#000", false}});
+  const std::string svg =
+      html::svg_chart("loss <per> epoch", "loss", {{"val", t.values("val_loss"), "#000", false}});
   CHECK(svg.find("<svg") == 0);
   CHECK(svg.find("loss &lt;per&gt; epoch") != std::string::npos);
   CHECK(svg.find("<polyline") != std::string::npos);

@@ -1,9 +1,9 @@
-// Labels that fit their tile: wrap_text and the contact sheet of `facet predict --grid` (issue 19: the grid cut
-// "Senior 59+ (Senior 59+)" at the tile edge, where it ran into the next tile).
-#include <catch2/catch.hpp>
-
-#include <filesystem>
+// Labels that fit their tile: wrap_text and the contact sheet of `facet predict --grid` (issue 19: the grid
+// cut "Senior 59+ (Senior 59+)" at the tile edge, where it ran into the next tile).
 #include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "models/report.h"
 #include "models/text_wrap.h"
@@ -34,8 +34,9 @@ TEST_CASE("wrap_text: every line fits, words break at spaces, no character is lo
 }
 
 TEST_CASE("contact_sheet: a long label stays inside its own tile", "[report]") {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("facet_wrap_" + std::to_string(::getpid()) + ".png")).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("facet_wrap_" + std::to_string(::getpid()) + ".png"))
+          .string();
   const int side = 96, pad = 8, tile_w = side + 2 * pad;
   Tile a, b;
   a.image = data::Image(20, 20, 3, 100);
