@@ -155,14 +155,14 @@ Tile render_prediction(const Item& item, const ImagePrediction& pred, const std:
   for (size_t at = 0; at < pred.heads.size(); ++at) {
     const HeadPrediction& h = pred.heads[at];
     e["predictions"][h.name] = {{"class", h.class_index}, {"name", h.label}, {"probability", h.probability}};
-    std::string line = h.name.substr(0, 1) + ": " + short_name(h.label, 11);
+    std::string line = h.name.substr(0, 1) + ": " + h.label;  // contact_sheet wraps it
     uint32_t color = kBlack;
     const int task = head_task[at];
     if (!truth.empty() && task >= 0) {
       const int32_t t = truth[size_t(task)];
       const std::string& tname = scheme.tasks[size_t(task)].classes[size_t(t)];
       e["truth"][h.name] = {{"class", t}, {"name", tname}};
-      line += " (" + short_name(tname, 8) + ")";
+      line += " (" + tname + ")";
       color = t == h.class_index ? kGreen : kRed;
     }
     tile.lines.push_back({line, color});

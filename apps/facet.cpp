@@ -9,9 +9,12 @@
 #include "apps/cmd_bench.h"
 #include "apps/cmd_eval.h"
 #include "apps/cmd_export.h"
+#include "apps/cmd_explain.h"
 #include "apps/cmd_predict.h"
 #include "apps/cmd_repro.h"
+#include "apps/cmd_report.h"
 #include "apps/cmd_train.h"
+#include "apps/cmd_viz.h"
 #include "data/image_io.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +28,9 @@ int main(int argc, char** argv) {
   add_data_commands(app);
   add_bench_commands(app);
   add_export_commands(app);
+  add_explain_commands(app);
+  add_viz_commands(app);
+  add_report_commands(app);
   try {
     facet::data::max_pixels();  // reads FACET_MAX_PIXELS now: a malformed value fails here, not in a loader thread
     app.parse(argc, argv);

@@ -46,6 +46,7 @@ class Sequential : public Module {
   void set_fusion(bool on) { fusion_ = on ? Fusion::conv_bn_act_pool : Fusion::none; }
   Fusion fusion() const { return fusion_; }
   Module& operator[](size_t i) { return *layers_[i].second; }
+  const std::string& name(size_t i) const { return layers_[i].first; }  // "conv1", ... (facet explain, viz)
 
  private:
   // The fused op starting at layer i when the layers from i on are a fusable run; returns how many layers it

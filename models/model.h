@@ -63,6 +63,8 @@ class Model {
   std::string summary();  // every layer with its output shape, printed when a model is built
   int64_t parameter_count();
   Sequential& trunk() { return trunk_; }  // the shared layers, for inspection (e.g. a layer's settings)
+  // One linear layer per head, or none when the heads are columns of the trunk's output (fcn2hot, tuple).
+  Sequential& head_layers() { return head_layers_; }
   // Where each dropout layer's random stream stands, saved in training checkpoints so that a resumed run draws
   // the masks the uninterrupted run would have drawn.
   std::vector<uint64_t> dropout_offsets();

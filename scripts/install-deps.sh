@@ -2,7 +2,8 @@
 # Installs facet's build dependencies from Debian packages. Idempotent: does nothing when all are present.
 set -euo pipefail
 pkgs=(g++ cmake make catch2 libstb-dev libcli11-dev nlohmann-json3-dev libboost-context-dev libopenblas-dev
-      clang libclang-rt-14-dev)  # clang + libFuzzer (libclang_rt.fuzzer) for scripts/fuzz.sh
+      clang libclang-rt-14-dev  # clang + libFuzzer (libclang_rt.fuzzer) for scripts/fuzz.sh
+      chromium)  # headless, renders `facet report`'s page in its test (137 MB, about 75 s to install)
 # The export tests (docs/export.md): Debian's python3 with venv, and PyTorch (python3-torch, about 2.5 min to
 # install on a fresh machine) for the weight-import test; FACET_NO_TORCH=1 leaves it out (that test then skips).
 pkgs+=(python3 python3-venv)

@@ -7,6 +7,8 @@
 
 #include <stb_easy_font.h>
 
+#include "models/text_wrap.h"
+
 namespace facet {
 
 uint32_t palette(size_t i) {
@@ -224,9 +226,16 @@ static data::Image fit(const data::Image& in, int side) {
 
 void contact_sheet(const std::string& path, const std::vector<Tile>& tiles, int columns, int side,
                    const std::string& title) {
+  // Each label is wrapped to the tile's width (text_wrap.h), so it never runs into the next tile.
+  const int pad = 8, text_w = side + pad - 2;
+  std::vector<std::vector<std::pair<std::string, uint32_t>>> wrapped(tiles.size());
   size_t lines = 0;
-  for (const auto& t : tiles) lines = std::max(lines, t.lines.size());
-  const int pad = 8, tw = side + 2 * pad, th = side + pad + int(lines) * 12 + pad, top = 40;
+  for (size_t i = 0; i < tiles.size(); ++i) {
+    for (const auto& [text, color] : tiles[i].lines)
+      for (auto& l : wrap_text(text, text_w)) wrapped[i].push_back({l, color});
+    lines = std::max(lines, wrapped[i].size());
+  }
+  const int tw = side + 2 * pad, th = side + pad + int(lines) * 12 + pad, top = 40;
   const int cols = std::max(1, std::min(columns, int(std::max<size_t>(1, tiles.size()))));
   const int rows = int((tiles.size() + size_t(cols) - 1) / size_t(cols));
   Canvas cv(std::max(cols * tw, Canvas::text_width(title, 2) + 20), top + std::max(1, rows) * th, 0xFFFFFF);
@@ -236,8 +245,8 @@ void contact_sheet(const std::string& path, const std::vector<Tile>& tiles, int 
     const data::Image img = fit(tiles[i].image, side);
     cv.fill(x - 1, y - 1, x + side + 1, y + side + 1, 0xD0D0D0);
     cv.blit(img, x + (side - img.w) / 2, y + (side - img.h) / 2);
-    for (size_t l = 0; l < tiles[i].lines.size(); ++l)
-      cv.text(x, y + side + 4 + int(l) * 12, tiles[i].lines[l].first, tiles[i].lines[l].second, 1);
+    for (size_t l = 0; l < wrapped[i].size(); ++l)
+      cv.text(x, y + side + 4 + int(l) * 12, wrapped[i][l].first, wrapped[i][l].second, 1);
   }
   cv.save_png(path);
 }
