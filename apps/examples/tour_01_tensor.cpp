@@ -4,7 +4,8 @@
 // fastest, so the stride of dimension d (how many floats to step to add 1 to index d) is the product of the
 // sizes after it:   stride[d] = size[d+1] * size[d+2] * ... * size[last],   stride[last] = 1
 // and element (i0, i1, ..., ik) lives at   offset = i0*stride[0] + i1*stride[1] + ... + ik*stride[k].
-// A view (reshape, flatten) is a new shape over the same buffer: no copy, writes through one show in the other.
+// A view (reshape, flatten) is a new shape over the same buffer: no copy, writes through one show in the
+// other.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ int main() {
   // A batch of 2 images with 3 channels of 4 x 5 pixels: the (N, C, H, W) layout of every image in facet.
   std::vector<float> values(2 * 3 * 4 * 5);
   for (size_t i = 0; i < values.size(); ++i) values[i] = float(i);  // each element holds its own offset
-  Tensor x = Tensor::from_vector(values, {2, 3, 4, 5});  // (N, C, H, W) = (2, 3, 4, 5)
+  Tensor x = Tensor::from_vector(values, {2, 3, 4, 5});             // (N, C, H, W) = (2, 3, 4, 5)
 
   std::printf("x: shape %s, %lld elements, strides %s\n", facet::shape_str(x.shape()).c_str(),
               (long long)x.numel(), facet::shape_str(x.strides()).c_str());

@@ -53,7 +53,7 @@ int main() {
   Tensor ta = Tensor::from_vector(a, {n}), tb = Tensor::from_vector(b, {n});
   ta.set_requires_grad();
   tb.set_requires_grad();
-  Tensor u = ta * tb;                      // op "mul"
+  Tensor u = ta * tb;                        // op "mul"
   Tensor loss = facet::sum(facet::relu(u));  // ops "relu", then "sum"
   std::printf("the graph, from the loss back: %s <- %s <- %s <- (a, b)\n", loss.op(),
               loss.impl()->parents[0]->op, u.op());
@@ -63,13 +63,14 @@ int main() {
   std::printf("  i      a_i      b_i   dL/da hand  autograd   dL/db hand  autograd\n");
   const std::vector<float> da = ta.grad().to_vector(), db = tb.grad().to_vector();
   for (int i = 0; i < n; ++i)
-    std::printf("%3d %8.4f %8.4f %11.4f %9.4f %11.4f %9.4f\n", i, a[i], b[i], da_hand[i], da[i], db_hand[i], db[i]);
+    std::printf("%3d %8.4f %8.4f %11.4f %9.4f %11.4f %9.4f\n", i, a[i], b[i], da_hand[i], da[i], db_hand[i],
+                db[i]);
 
   // The hand formula and autograd do the same float multiplications, so they agree exactly (tolerance 0 would
   // do; 1e-6 leaves room for a compiler that fuses a multiply-add).
   const double tol = 1e-6;
-  const double diff = std::max({max_difference(da, da_hand), max_difference(db, db_hand),
-                                std::fabs(loss.item() - loss_hand)});
+  const double diff = std::max(
+      {max_difference(da, da_hand), max_difference(db, db_hand), std::fabs(loss.item() - loss_hand)});
   std::printf("hand vs autograd: max difference %.3g (tolerance %.0e)\n", diff, tol);
   return diff <= tol ? 0 : 1;
 }

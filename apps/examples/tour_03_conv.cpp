@@ -1,11 +1,13 @@
-// Tour, chapter 3 (docs/tour/03-conv.md): convolution forward and backward, im2col, naive loop vs fast kernel.
+// Tour, chapter 3 (docs/tour/03-conv.md): convolution forward and backward, im2col, naive loop vs fast
+// kernel.
 //
 // Input in (N,C,H,W), weights w (K,C,R,S), bias (K), stride st, zero padding pad; output out (N,K,P,Q) with
 //   P = (H + 2 pad - R) / st + 1,   Q = (W + 2 pad - S) / st + 1
 // forward   out[n,k,p,q]  = bias[k] + sum_{c,r,s} in[n,c, p*st-pad+r, q*st-pad+s] * w[k,c,r,s]
 // backward  dbias[k]     = sum_{n,p,q} dout[n,k,p,q]
 //           dw[k,c,r,s]  = sum_{n,p,q} dout[n,k,p,q] * in[n,c, p*st-pad+r, q*st-pad+s]
-//           din[n,c,h,w] = sum over the (k,p,q,r,s) with h = p*st-pad+r, w = q*st-pad+s of dout[n,k,p,q] * w[k,c,r,s]
+//           din[n,c,h,w] = sum over the (k,p,q,r,s) with h = p*st-pad+r, w = q*st-pad+s of dout[n,k,p,q] *
+//           w[k,c,r,s]
 // (input cells outside the image are the zero padding: they contribute nothing and get no gradient).
 //
 // im2col rewrites the forward as one matrix product per image: copy every input patch the kernel sees into a
@@ -117,18 +119,20 @@ void draw_cell(facet::data::Image& img, int x0, int row, int col, int cell, cons
 }
 
 // Left: the H x W input, one colour per cell. Right: its im2col matrix (R*S rows, P*Q columns), each entry in
-// the colour of the input cell it copies: the same colour appears up to R*S times (the duplication im2col pays
-// for one big matrix product). Also printed as letters (a, b, ... for the input cells, '.' for padding).
+// the colour of the input cell it copies: the same colour appears up to R*S times (the duplication im2col
+// pays for one big matrix product). Also printed as letters (a, b, ... for the input cells, '.' for padding).
 void draw_im2col(const Conv2dDims& d, const std::string& path) {
   std::vector<int> source;
   im2col(Vec(size_t(d.H) * d.W), 0, d, source);  // only where each entry comes from matters here
   const int rows = d.R * d.S, cols = d.P() * d.Q(), cells = d.H * d.W, cell = 20, gap = cell;
-  std::printf("input %dx%d (one letter per pixel) and its im2col matrix (%d rows (r,s) x %d columns (p,q)):\n",
-              d.H, d.W, rows, cols);
+  std::printf(
+      "input %dx%d (one letter per pixel) and its im2col matrix (%d rows (r,s) x %d columns (p,q)):\n", d.H,
+      d.W, rows, cols);
   for (int r = 0; r < std::max(rows, d.H); ++r) {
     for (int x = 0; x < d.W; ++x) std::printf("%c", r < d.H ? char('a' + r * d.W + x) : ' ');
     std::printf("    ");
-    for (int j = 0; r < rows && j < cols; ++j) std::printf("%c", source[r * cols + j] < 0 ? '.' : char('a' + source[r * cols + j]));
+    for (int j = 0; r < rows && j < cols; ++j)
+      std::printf("%c", source[r * cols + j] < 0 ? '.' : char('a' + source[r * cols + j]));
     std::printf("\n");
   }
   facet::data::Image img(d.W * cell + gap + cols * cell, std::max(rows, d.H) * cell, 3, 255);
@@ -185,23 +189,27 @@ bool compare(const Conv2dDims& d, facet::Rng& rng) {
     }
   const Vec out_naive0(out_naive.begin(), out_naive.begin() + out_gemm.size());
 
-  Vec din_n(n_in, 0.0f), dw_n(n_w, 0.0f), db_n(d.K, 0.0f), din_f(n_in, 0.0f), dw_f(n_w, 0.0f), db_f(d.K, 0.0f);
+  Vec din_n(n_in, 0.0f), dw_n(n_w, 0.0f), db_n(d.K, 0.0f), din_f(n_in, 0.0f), dw_f(n_w, 0.0f),
+      db_f(d.K, 0.0f);
   naive_conv2d_backward(din_n, dw_n, db_n, dout, in, w, d);
   facet::cpu::conv2d_backward(din_f.data(), dw_f.data(), db_f.data(), dout.data(), in.data(), w.data(), d);
 
   std::printf("conv N=%d C=%d %dx%d K=%d %dx%d stride %d pad %d -> output %dx%d\n", d.N, d.C, d.H, d.W, d.K,
               d.R, d.S, d.stride, d.pad, d.P(), d.Q());
   const double diffs[5] = {max_difference(out_gemm, out_naive0), max_difference(out_fast, out_naive),
-                           max_difference(din_f, din_n), max_difference(dw_f, dw_n), max_difference(db_f, db_n)};
-  const char* names[5] = {"im2col x matrix product vs naive (image 0)", "forward  fast vs naive", "d input  fast vs naive",
-                          "d weight fast vs naive", "d bias   fast vs naive"};
+                           max_difference(din_f, din_n), max_difference(dw_f, dw_n),
+                           max_difference(db_f, db_n)};
+  const char* names[5] = {"im2col x matrix product vs naive (image 0)", "forward  fast vs naive",
+                          "d input  fast vs naive", "d weight fast vs naive", "d bias   fast vs naive"};
   bool ok = true;
   for (int i = 0; i < 5; ++i) {
     std::printf("  %-44s max difference %.3g (tolerance %.0e)\n", names[i], diffs[i], tol);
     ok = ok && diffs[i] <= tol;
   }
-  std::printf("  out[0,0,0,0..3]: naive %.5f %.5f %.5f %.5f\n", out_naive[0], out_naive[1], out_naive[2], out_naive[3]);
-  std::printf("                   fast  %.5f %.5f %.5f %.5f\n", out_fast[0], out_fast[1], out_fast[2], out_fast[3]);
+  std::printf("  out[0,0,0,0..3]: naive %.5f %.5f %.5f %.5f\n", out_naive[0], out_naive[1], out_naive[2],
+              out_naive[3]);
+  std::printf("                   fast  %.5f %.5f %.5f %.5f\n", out_fast[0], out_fast[1], out_fast[2],
+              out_fast[3]);
   return ok;
 }
 

@@ -35,7 +35,9 @@ Tensor random_tensor(const Shape& shape, facet::Rng& rng) {
 }
 
 // L(x) = sum_i r_i f(x)_i
-Tensor weighted_sum(const Op& f, const Tensor& x, const Tensor& r) { return facet::sum(f(x) * r); }
+Tensor weighted_sum(const Op& f, const Tensor& x, const Tensor& r) {
+  return facet::sum(f(x) * r);
+}
 
 // Autograd's dL/dx against central differences; prints and returns whether the largest gap is within tol.
 bool gradcheck(const char* name, const Op& f, std::vector<float> x0, const Shape& shape, facet::Rng& rng) {
@@ -92,9 +94,12 @@ int main() {
   const Op pool = [](const Tensor& x) { return facet::maxpool2d(x, 2, 2); };
   ok = gradcheck("maxpool2d", pool, ladder, pool_shape, rng) && ok;
 
-  // dropout p = 0.5 in training: the same (seed, offset) gives the same mask on every call, so L is linear in x.
+  // dropout p = 0.5 in training: the same (seed, offset) gives the same mask on every call, so L is linear in
+  // x.
   const Shape drop_shape = {4, 8};
-  const Op drop = [](const Tensor& x) { return facet::dropout(x, 0.5f, /*training=*/true, /*seed=*/7, /*offset=*/0); };
+  const Op drop = [](const Tensor& x) {
+    return facet::dropout(x, 0.5f, /*training=*/true, /*seed=*/7, /*offset=*/0);
+  };
   ok = gradcheck("dropout", drop, uniform_values(facet::shape_numel(drop_shape), rng), drop_shape, rng) && ok;
 
   // softmax cross-entropy on 4 rows of 5 logits; the last row's target is -1 (no label): it gets no gradient.

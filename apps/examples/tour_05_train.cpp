@@ -1,8 +1,8 @@
 // Tour, chapter 5 (docs/tour/05-training.md): a training loop that teaches a small CNN circles from squares.
 //
-// The data are drawn here, from a seed: 16 x 16 grey images, each a filled circle (class 0) or a filled square
-// (class 1) of random size and place, on a noisy background. Same seed, same images, same run.
-// The loop is the one every framework runs:
+// The data are drawn here, from a seed: 16 x 16 grey images, each a filled circle (class 0) or a filled
+// square (class 1) of random size and place, on a noisy background. Same seed, same images, same run. The
+// loop is the one every framework runs:
 //   for each epoch, for each batch:  logits = model(x);  loss = cross_entropy(logits, y);
 //                                    opt.zero_grad();  loss.backward();  opt.step();
 // Adam (optim/adam.h) then moves every weight against its gradient. Chance is 50%; the network should do far
@@ -24,7 +24,7 @@ using namespace facet;
 constexpr int kSide = 16;
 
 struct Shapes {
-  std::vector<float> pixels;  // (N, 1, 16, 16)
+  std::vector<float> pixels;    // (N, 1, 16, 16)
   std::vector<int32_t> labels;  // (N): 0 circle, 1 square
 };
 
@@ -78,9 +78,9 @@ int main() {
   model.emplace<MaxPool2d>("pool1", 2, 2);                    // (B, 8, 8, 8)
   model.emplace<Conv2d>("conv2", 8, 16, 3, 1, 1, true, rng);  // (B, 16, 8, 8)
   model.emplace<ReLU>("relu2");
-  model.emplace<MaxPool2d>("pool2", 2, 2);                    // (B, 16, 4, 4)
-  model.emplace<Flatten>("flatten");                          // (B, 256)
-  model.emplace<Linear>("fc", 16 * 4 * 4, 2, rng);            // (B, 2): one logit per class
+  model.emplace<MaxPool2d>("pool2", 2, 2);          // (B, 16, 4, 4)
+  model.emplace<Flatten>("flatten");                // (B, 256)
+  model.emplace<Linear>("fc", 16 * 4 * 4, 2, rng);  // (B, 2): one logit per class
   std::printf("%s", model.summary({32, 1, kSide, kSide}).c_str());
 
   Adam opt(model.parameters(), AdamOptions{.lr = 3e-3f});

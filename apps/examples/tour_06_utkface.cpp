@@ -27,11 +27,12 @@
 using namespace facet;
 constexpr int kSize = 64;
 
-// The UTKFace folder: the argument, else the first of $FACET_DATA/utkface, $FACET_DATA, ../shared/data/utkface
-// that exists; "" when none does.
+// The UTKFace folder: the argument, else the first of $FACET_DATA/utkface, $FACET_DATA,
+// ../shared/data/utkface that exists; "" when none does.
 std::string find_utkface(int argc, char** argv) {
   std::vector<std::string> candidates;
-  if (argc > 1) candidates.push_back(argv[1]);
+  if (argc > 1)
+    candidates.push_back(argv[1]);
   else {
     if (const char* env = std::getenv("FACET_DATA"); env && *env) {
       candidates.push_back(std::string(env) + "/utkface");
@@ -71,7 +72,8 @@ Tensor batch_of(const Faces& f, int first, int count) {
   return Tensor::from_vector({begin, begin + size_t(count) * 3 * kSize * kSize}, {count, 3, kSize, kSize});
 }
 
-// Share of faces whose larger gender logit is the truth (eval mode: batchnorm's running statistics, no dropout).
+// Share of faces whose larger gender logit is the truth (eval mode: batchnorm's running statistics, no
+// dropout).
 double accuracy(Model& model, const Faces& f) {
   NoGradGuard no_graph;
   model.set_training(false);
@@ -88,8 +90,9 @@ double accuracy(Model& model, const Faces& f) {
 int main(int argc, char** argv) {
   const std::string dir = find_utkface(argc, argv);
   if (dir.empty()) {
-    std::printf("skipped: no UTKFace folder (pass it as the first argument, e.g. ../shared/data/utkface, or set "
-                "FACET_DATA to the folder that holds utkface/)\n");
+    std::printf(
+        "skipped: no UTKFace folder (pass it as the first argument, e.g. ../shared/data/utkface, or set "
+        "FACET_DATA to the folder that holds utkface/)\n");
     return 4;
   }
   data::UtkfaceOptions options;
@@ -112,7 +115,8 @@ int main(int argc, char** argv) {
               usable.size(), train.size(), test.size(), 100 * female);
 
   // BaseCNN: 6 x [conv 3x3 -> batchnorm -> leaky relu -> maxpool 2x2], dense 256, 128, one 2-way head.
-  const nlohmann::json config = {{"kind", "basecnn"}, {"size", kSize}, {"heads", {{{"name", "gender"}, {"classes", 2}}}}};
+  const nlohmann::json config = {
+      {"kind", "basecnn"}, {"size", kSize}, {"heads", {{{"name", "gender"}, {"classes", 2}}}}};
   std::unique_ptr<Model> model = make_model(config, 6);
   std::printf("%s", model->summary().c_str());
 

@@ -66,32 +66,39 @@ int main() {
   const double flops = 2.0 * n * n * n;
   const gd::GemmKernel& portable = gd::portable_kernel();
   const gd::GemmKernel* avx512 = gd::avx512_kernel();
-  std::printf("SGEMM %d x %d x %d (%.0f MFLOP); blocked kernels: %s (tile %dx%d, blocks kc=%d mc=%d nc=%d)", n, n,
-              n, flops / 1e6, portable.name, portable.mr, portable.nr, portable.kc, portable.mc, portable.nc);
+  std::printf("SGEMM %d x %d x %d (%.0f MFLOP); blocked kernels: %s (tile %dx%d, blocks kc=%d mc=%d nc=%d)",
+              n, n, n, flops / 1e6, portable.name, portable.mr, portable.nr, portable.kc, portable.mc,
+              portable.nc);
   if (avx512) std::printf(", %s (tile %dx%d)", avx512->name, avx512->mr, avx512->nr);
   std::printf("\n%-10s %-8s %10s %10s\n", "kernel", "threads", "ms", "GFLOP/s");
 
   Vec reference(size_t(n) * n);
-  naive_sgemm(n, n, n, A.data(), B.data(), reference.data());  // 1 thread's answer, all others compare with it
-  const double tol = 1e-3;  // float sums of 384 terms ~1 in another order: ~1e-5 apart in practice
+  naive_sgemm(n, n, n, A.data(), B.data(),
+              reference.data());  // 1 thread's answer, all others compare with it
+  const double tol = 1e-3;        // float sums of 384 terms ~1 in another order: ~1e-5 apart in practice
   bool ok = true;
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
-    struct Entry { const char* name; std::function<void(float*)> run; };
+    struct Entry {
+      const char* name;
+      std::function<void(float*)> run;
+    };
     std::vector<Entry> entries = {{"naive", [&](float* C) { naive_sgemm(n, n, n, A.data(), B.data(), C); }},
                                   {"blocked", [&](float* C) {
-                                     gd::sgemm_with(portable, false, false, n, n, n, 1.0f, A.data(), n, B.data(), n, 0.0f, C, n);
+                                     gd::sgemm_with(portable, false, false, n, n, n, 1.0f, A.data(), n,
+                                                    B.data(), n, 0.0f, C, n);
                                    }}};
     if (avx512)
       entries.push_back({"AVX-512", [&](float* C) {
-                           gd::sgemm_with(*avx512, false, false, n, n, n, 1.0f, A.data(), n, B.data(), n, 0.0f, C, n);
+                           gd::sgemm_with(*avx512, false, false, n, n, n, 1.0f, A.data(), n, B.data(), n,
+                                          0.0f, C, n);
                          }});
     for (const Entry& e : entries) {
       Vec C(size_t(n) * n);
       const double s = best_time([&] { e.run(C.data()); }, e.name[0] == 'n' ? 1 : 5);
       const double diff = max_difference(C, reference);
-      std::printf("%-10s %-8d %10.2f %10.2f   max difference %.3g (tolerance %.0e)\n", e.name, threads, 1e3 * s,
-                  flops / s / 1e9, diff, tol);
+      std::printf("%-10s %-8d %10.2f %10.2f   max difference %.3g (tolerance %.0e)\n", e.name, threads,
+                  1e3 * s, flops / s / 1e9, diff, tol);
       ok = ok && diff <= tol;
     }
   }

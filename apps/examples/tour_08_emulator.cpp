@@ -7,7 +7,8 @@
 // kernels/cuda/*.cu, so facet::cuda::conv2d_forward is the very kernel the GPU runs.
 //
 //   1. block_sums: the textbook shared-memory reduction, written here, against a plain CPU loop;
-//   2. the same kernel without its __syncthreads: the emulator fills shared memory with NaN before each block,
+//   2. the same kernel without its __syncthreads: the emulator fills shared memory with NaN before each
+//   block,
 //      so reading a slot before its writer ran shows up as NaN instead of as a plausible wrong number;
 //   3. facet::cuda::conv2d_forward (kernels/cuda/conv2d.cu) against its twin facet::cpu::conv2d_forward.
 #include <algorithm>
@@ -91,7 +92,8 @@ bool check_reduction() {
                d_racy.ptr, d_in.ptr, n);
   const Vec gpu = d_out.to_host(), racy = d_racy.to_host();
   const double tol = 1e-4, diff = max_difference(gpu, cpu);  // 256 floats summed in another order
-  std::printf("block_sums, %d blocks of %d threads: block 0 = %.5f (CPU %.5f)\n", blocks, kThreads, gpu[0], cpu[0]);
+  std::printf("block_sums, %d blocks of %d threads: block 0 = %.5f (CPU %.5f)\n", blocks, kThreads, gpu[0],
+              cpu[0]);
   std::printf("  kernel vs CPU loop: max difference %.3g (tolerance %.0e)\n", diff, tol);
   const bool caught = std::isnan(racy[0]);
   std::printf("block_sums_racy (no __syncthreads): block 0 = %f -> %s\n", racy[0],
@@ -110,13 +112,16 @@ bool check_conv2d() {
   DeviceBuffer d_in(in), d_w(w), d_bias(bias), d_out{Vec(n_out)};
   facet::cuda::conv2d_forward(d_out.ptr, d_in.ptr, d_w.ptr, d_bias.ptr, d);
   const double tol = 1e-4, diff = max_difference(d_out.to_host(), cpu);
-  std::printf("facet::cuda::conv2d_forward vs facet::cpu::conv2d_forward (N=2 C=3 10x10 K=8 3x3 pad 1): "
-              "max difference %.3g (tolerance %.0e)\n", diff, tol);
+  std::printf(
+      "facet::cuda::conv2d_forward vs facet::cpu::conv2d_forward (N=2 C=3 10x10 K=8 3x3 pad 1): "
+      "max difference %.3g (tolerance %.0e)\n",
+      diff, tol);
   return diff <= tol;
 }
 
 int main() {
-  facet::cuda::set_emulation_enabled(true);  // the emulated device is off unless asked for (FACET_CUDA_EMULATE=1)
+  facet::cuda::set_emulation_enabled(
+      true);  // the emulated device is off unless asked for (FACET_CUDA_EMULATE=1)
   std::printf("device: %s\n", facet::cuda::device_description().c_str());
   bool ok = check_reduction();
   ok = check_conv2d() && ok;
