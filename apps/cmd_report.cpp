@@ -16,8 +16,8 @@
 #include "data/readers.h"
 #include "data/split.h"
 #include "models/report_html.h"
-#include "models/trainer_data.h"
-#include "models/trainer_run.h"
+#include "models/training/trainer_data.h"
+#include "models/training/trainer_run.h"
 #include "models/viz.h"
 
 namespace fs = std::filesystem;

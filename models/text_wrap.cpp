@@ -1,6 +1,6 @@
 #include "models/text_wrap.h"
 
-#include "models/report.h"
+#include "models/training/report.h"
 
 namespace facet {
 

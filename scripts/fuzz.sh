@@ -47,7 +47,8 @@ while read -r target runs max_len malloc_mb; do
   start=$SECONDS
   if "$build/fuzz/$target" -runs="${FACET_FUZZ_RUNS:-$runs}" -seed="${FACET_FUZZ_SEED:-1}" -max_len="$max_len" \
        -malloc_limit_mb="$malloc_mb" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
-       -artifact_prefix="$build/artifacts/$target-" "$@" "$work" "$build/seeds/$target" >"$log" 2>&1; then
+       -artifact_prefix="$build/artifacts/$target-" "$@" "$work" "$build/seeds/$target" \
+       $( [ -d "$root/tests/fuzz/corpus/$target" ] && echo "$root/tests/fuzz/corpus/$target") >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     echo "fuzz: $target ok: ${execs:-?} executions in $((SECONDS - start)) s ($(ls "$work" | wc -l) corpus inputs)"
   else

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "models/report.h"
+#include "models/training/report.h"
 #include "models/text_wrap.h"
 
 using namespace facet;
