@@ -9,20 +9,10 @@
 #include <stdexcept>
 
 #include "data/readers.h"
+#include "data/text_split.h"
 
 namespace facet::data {
 namespace {
-
-std::vector<std::string> split_on(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t end = s.find(sep, start);
-    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) return out;
-    start = end + 1;
-  }
-}
 
 // A finite number spelled in full by `text` (no trailing characters); false otherwise.
 bool parse_number(const std::string& text, double& v) {

@@ -8,29 +8,10 @@
 #include <stdexcept>
 
 #include "data/readers.h"
+#include "data/text_split.h"
 
 namespace facet::data {
 namespace {
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
 
 std::string trim(const std::string& s) {
   size_t a = 0, b = s.size();
@@ -106,7 +87,7 @@ ReadResult read_utkface_csv(const std::string& file, DuplicatePolicy duplicates)
   if (!std::getline(in, line)) throw std::runtime_error("UTKFace CSV: '" + file + "' is empty (no header row)");
   if (!line.empty() && line.back() == '\r') line.pop_back();
   std::map<std::string, size_t> col;
-  const auto header = split_csv(line);
+  const auto header = split_csv_line(line);
   for (size_t i = 0; i < header.size(); ++i) col[trim(header[i])] = i;
   for (const char* need : {"age", "ethnicity", "gender", "img_name", "pixels"})
     if (!col.count(need))
@@ -122,7 +103,7 @@ ReadResult read_utkface_csv(const std::string& file, DuplicatePolicy duplicates)
     if (trim(line).empty()) continue;
     ++out.report.entries;
     const std::string where = std::filesystem::path(file).filename().string() + ":" + std::to_string(line_no);
-    const auto f = split_csv(line);
+    const auto f = split_csv_line(line);
     if (f.size() != width) {
       out.report.malformed.push_back({where, std::to_string(f.size()) + " fields, the header has " + std::to_string(width), false});
       continue;
@@ -180,7 +161,7 @@ Format detect_format(const std::string& path) {
     std::string first;
     std::getline(in, first);
     if (first.rfind("\xEF\xBB\xBF", 0) == 0) first.erase(0, 3);
-    const auto fields = split_csv(first.substr(0, first.find('\r')));
+    const auto fields = split_csv_line(first.substr(0, first.find('\r')));
     return trim(fields[0]) == "path" ? Format::manifest : Format::csv;
   }
   for (int k = 0; k < 5; ++k)

@@ -7,6 +7,7 @@
 
 #include "data/attributes.h"
 #include "data/readers.h"
+#include "data/text_split.h"
 
 namespace facet::data {
 namespace {
@@ -26,24 +27,13 @@ const std::vector<std::string> kGroups10Names = {"Baby 0-1",      "Toddler 2-3",
                                                  "Teenager 14-18", "Young Adult 19-24", "Adult 25-34",  "Mature Adult 35-44",
                                                  "Middle Age 45-58", "Senior 59+"};
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t end = s.find(sep, start);
-    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) return out;
-    start = end + 1;
-  }
-}
-
 bool is_edge_list(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) || c == ',' || c == ' '; });
 }
 
 std::vector<int> parse_edges(const std::string& text) {
   std::vector<int> edges;
-  for (const auto& item : split(text, ',')) {
+  for (const auto& item : split_on(text, ',')) {
     std::string t;
     for (char c : item)
       if (c != ' ') t += c;
@@ -195,7 +185,7 @@ LabelScheme make_scheme(const std::string& spec_in, const std::vector<int>& ages
     spec = "adience8+gender";
   }
   if (spec.empty()) throw std::invalid_argument(std::string("empty label scheme; ") + kAccepted);
-  for (const auto& part : split(spec, '+')) {
+  for (const auto& part : split_on(spec, '+')) {
     const int idx = int(s.tasks.size());
     auto age_part = [&](std::vector<int> edges, std::string kind, std::vector<std::string> names) {
       if (s.age_task >= 0) throw std::invalid_argument("label scheme '" + spec_in + "' has two age parts");

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "data/readers.h"
+#include "data/text_split.h"
 
 namespace facet::data {
 
@@ -55,22 +56,8 @@ std::string trim(const std::string& s) {
 
 // The CSV fields of one line (RFC 4180 quoting, no line breaks inside quotes), trimmed. `where` is "file:line".
 std::vector<std::string> split_fields(const std::string& line, const std::string& where) {
-  std::vector<std::string> out(1);
   bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
+  std::vector<std::string> out = split_csv_line(line, &quoted);
   if (quoted)
     fail(where + ", column " + std::to_string(out.size()), "a quote opened here is never closed (a field may not "
          "span lines; write a quote inside a quoted field as \"\")");
