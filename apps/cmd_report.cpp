@@ -16,6 +16,7 @@
 #include "data/readers.h"
 #include "data/split.h"
 #include "models/report_html.h"
+#include "models/training/run_dir.h"
 #include "models/training/trainer_data.h"
 #include "models/training/trainer_run.h"
 #include "models/viz.h"
@@ -52,7 +53,7 @@ const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                          "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
 std::string curves_of(const std::string& dir) {
-  const html::Table t = html::parse_csv(read_text(dir + "/metrics.csv"));
+  const html::Table t = html::parse_csv(read_text(RunDir(dir).metrics_csv()));
   if (t.rows.empty()) return "<p>No metrics.csv in " + html::escape(dir) + " (no epoch finished).</p>";
   std::vector<html::Curve> loss = {{"training loss", t.values("train_loss"), kColors[0], true},
                                    {"validation loss", t.values("val_loss"), kColors[0], false}};
@@ -117,7 +118,7 @@ std::vector<FaceResult> test_faces(const std::string& dir, LoadedModel& m, const
   std::string path = !a.data.empty()                                         ? a.data
                      : !spec.data.path.empty() && fs::exists(spec.data.path) ? spec.data.path
                                                                              : default_data_dir();
-  if (!fs::exists(path) || !fs::exists(dir + "/split.txt")) {
+  if (!fs::exists(path) || !fs::exists(RunDir(dir).split())) {
     why = "the run's data (" + path + ") or " + dir + "/split.txt is missing: pass --data DIR";
     return {};
   }
@@ -127,7 +128,7 @@ std::vector<FaceResult> test_faces(const std::string& dir, LoadedModel& m, const
   ro.adience.image_root = spec.data.adience_images;
   data::Dataset ds = data::read_dataset(path, ro).data;
   data::apply_scheme(ds, m.scheme);
-  const data::Dataset test = data::apply_split(ds, data::read_split(dir + "/split.txt")).test;
+  const data::Dataset test = data::apply_split(ds, data::read_split(RunDir(dir).split())).test;
   if (test.empty()) {
     why = "the test split of " + dir + "/split.txt holds none of the faces in " + path;
     return {};
@@ -212,8 +213,8 @@ std::string cams_of(std::vector<FaceResult>& faces, LoadedModel& m, const Report
 }
 
 void report_one(const std::string& dir, const ReportArgs& a) {
-  const json config = read_json(dir + "/config.json"), summary = read_json(dir + "/summary.json");
-  const json test = read_json(dir + "/test.json");
+  const json config = read_json(RunDir(dir).config()), summary = read_json(RunDir(dir).summary());
+  const json test = read_json(RunDir(dir).test_prefix() + ".json");
   std::string body = html::section("command", "Command and configuration", command_of(dir, config, summary));
   body += html::section("curves", "Learning curves", curves_of(dir));
   const std::string no_test =
@@ -224,7 +225,7 @@ void report_one(const std::string& dir, const ReportArgs& a) {
                         test.is_object() ? html::confusion_section(test) : no_test);
   body += html::section("groups", "Accuracy by race and gender (test split)",
                         test.is_object() ? html::groups_section(test) : no_test);
-  const std::string ckpt = fs::exists(dir + "/best.ckpt") ? dir + "/best.ckpt" : dir + "/last.ckpt";
+  const std::string ckpt = fs::exists(RunDir(dir).best()) ? RunDir(dir).best() : RunDir(dir).last();
   std::string faces_html, cams_html;
   if (!fs::exists(ckpt)) {
     faces_html = cams_html = "<p>No checkpoint in " + html::escape(dir) + ".</p>";
@@ -248,7 +249,7 @@ void report_one(const std::string& dir, const ReportArgs& a) {
   }
   body += html::section("faces", "Test faces: prediction and truth", faces_html);
   body += html::section("gradcam", "Grad-CAM", cams_html);
-  const std::string out = a.out.empty() ? dir + "/report.html" : a.out;
+  const std::string out = a.out.empty() ? RunDir(dir).report() : a.out;
   io::write_file_atomic(out, html::page("facet run " + fs::path(dir).filename().string(), body));
   std::cout << "wrote " << out << "\n";
 }
@@ -260,14 +261,14 @@ void report_many(const ReportArgs& a) {
       "<th>test mean</th><th>test accuracy per attribute</th><th>command</th></tr>";
   for (size_t i = 0; i < a.runs.size(); ++i) {
     const std::string& dir = a.runs[i];
-    const html::Table t = html::parse_csv(read_text(dir + "/metrics.csv"));
+    const html::Table t = html::parse_csv(read_text(RunDir(dir).metrics_csv()));
     const std::string name = fs::path(dir).filename().string();
     std::vector<double> vm = t.values("val_mean");
     for (double& v : vm) v *= 100;
     mean.push_back({name, vm, kColors[i % 8], false});
     loss.push_back({name, t.values("val_loss"), kColors[i % 8], false});
-    const json config = read_json(dir + "/config.json"), summary = read_json(dir + "/summary.json"),
-               test = read_json(dir + "/test.json");
+    const json config = read_json(RunDir(dir).config()), summary = read_json(RunDir(dir).summary()),
+               test = read_json(RunDir(dir).test_prefix() + ".json");
     std::string per;
     if (test.is_object())
       for (const auto& at : test.value("attributes", json::array()))

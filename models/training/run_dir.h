@@ -25,6 +25,8 @@ class RunDir {
   std::string test_prefix() const { return file("test"); }            // test.json, test.txt, test_confusion_*
   std::string summary() const { return file("summary.json"); }
   std::string calibration() const { return file("calibration.json"); }
+  std::string report() const { return file("report.html"); }          // facet report
+  std::string classes() const { return file("classes.json"); }        // your own data: class -> index per head
   std::string torch_peer() const { return file("torch_peer.json"); }  // facet repro's PyTorch comparison
 
   // config.json as written by run_training, for --resume (read_run_spec and run_training both read it here).

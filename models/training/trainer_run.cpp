@@ -200,7 +200,7 @@ nlohmann::json run_training(TrainSpec spec, bool resume, const std::string& comm
     data::write_split(RunDir(dir).split(), data.split);
     io::write_file_atomic(RunDir(dir).data_report(), data.report.to_text());
     if (data.scheme.kind == "attributes")  // your own data: the class -> index mapping of every head
-      write_json(dir + "/classes.json", data::class_map(data.scheme));
+      write_json(RunDir(dir).classes(), data::class_map(data.scheme));
   }
   nlohmann::json config = {{"spec", to_json(spec)},
                            {"scheme", data.scheme.to_json()},
