@@ -42,7 +42,7 @@ failed=()
 while read -r target runs max_len malloc_mb; do
   if [ -n "${FACET_FUZZ_TARGETS:-}" ] && [[ " $FACET_FUZZ_TARGETS " != *" $target "* ]]; then continue; fi
   work="$build/corpus/$target"  # new inputs go here; the seeds stay as they are
-  mkdir -p "$work"
+  mkdir -p "$work" "$build/seeds/$target"  # a target may have only committed seeds (tests/fuzz/corpus/<target>)
   log="$build/artifacts/$target.log"
   start=$SECONDS
   if "$build/fuzz/$target" -runs="${FACET_FUZZ_RUNS:-$runs}" -seed="${FACET_FUZZ_SEED:-1}" -max_len="$max_len" \

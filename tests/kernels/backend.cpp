@@ -55,6 +55,17 @@ const KernelTable& kernel_table(Backend b) {
   throw std::runtime_error(std::string("tests/kernels/backend.cpp: no kernel table for backend ") + backend_name(b));
 }
 
-std::vector<Backend> backends_under_test() { return {Backend::Naive, Backend::CPU, Backend::CUDA}; }
+// All three, or those FACET_TEST_BACKENDS names (comma-separated, e.g. "naive,cpu": the TSan stage of
+// scripts/sanitize.sh leaves out the CUDA emulator, whose fibers ThreadSanitizer cannot follow). The naive
+// backend is always kept: the others are compared against it.
+std::vector<Backend> backends_under_test() {
+  const char* env = std::getenv("FACET_TEST_BACKENDS");
+  if (!env || !*env) return {Backend::Naive, Backend::CPU, Backend::CUDA};
+  const std::string list = std::string(",") + env + ",";
+  std::vector<Backend> out{Backend::Naive};
+  for (Backend b : {Backend::CPU, Backend::CUDA})
+    if (list.find(std::string(",") + backend_name(b) + ",") != std::string::npos) out.push_back(b);
+  return out;
+}
 
 }  // namespace facet::test
