@@ -5,11 +5,11 @@
 #   tsan  the loader's tests and the kernel tests (the OpenMP CPU kernels beside the naive ones) with
 #         -fsanitize=thread in build-tsan/, 2 OpenMP threads. The CUDA emulator is left out
 #         (FACET_TEST_BACKENDS=naive,cpu): its fibers switch stacks in ways TSan cannot follow.
-# Usage: scripts/sanitize.sh [asan] [tsan]   (default: both)
+# Usage: scripts/sanitize.sh [asan] [tsan]   (default: asan)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(asan tsan)
+[ ${#stages[@]} -gt 0 ] || stages=(asan)  # tsan: libgomp false positives for now, docs/reliability.md
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 jobs=$(nproc)
