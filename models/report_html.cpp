@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "models/chart_range.h"
+
 namespace facet::html {
 
 std::string escape(const std::string& s) {
@@ -111,15 +113,9 @@ std::string svg_chart(const std::string& title, const std::string& y_label,
                       const std::vector<Curve>& curves) {
   const double W = 640, H = 340, left = 60, right = 170, top = 34, bottom = 42;
   const double pw = W - left - right, ph = H - top - bottom;
-  size_t n = 0;
-  double lo = INFINITY, hi = -INFINITY;
-  for (const auto& c : curves) {
-    n = std::max(n, c.y.size());
-    for (double v : c.y)
-      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-  }
-  if (!std::isfinite(lo)) lo = 0, hi = 1;
-  if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
+  const ChartRange range = chart_range(curves);
+  const size_t n = range.n;
+  const double lo = range.lo, hi = range.hi;
   const double xmax = std::max<double>(2, double(n));
   auto X = [&](double e) { return left + (e - 1) / (xmax - 1) * pw; };
   auto Y = [&](double v) { return top + (hi - v) / (hi - lo) * ph; };

@@ -7,6 +7,7 @@
 
 #include <stb_easy_font.h>
 
+#include "models/chart_range.h"
 #include "models/text_wrap.h"
 
 namespace facet {
@@ -110,15 +111,9 @@ void plot_curves(const std::string& path, const std::string& title, const std::s
   const int W = 900, H = 520, left = 70, right = 210, top = 44, bottom = 56;
   Canvas cv(W, H);
   const int pw = W - left - right, ph = H - top - bottom;
-  size_t n = 0;
-  double lo = INFINITY, hi = -INFINITY;
-  for (const auto& s : series) {
-    n = std::max(n, s.y.size());
-    for (double v : s.y)
-      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-  }
-  if (!std::isfinite(lo)) lo = 0, hi = 1;
-  if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
+  const ChartRange range = chart_range(series);
+  const size_t n = range.n;
+  double lo = range.lo, hi = range.hi;  // widened to whole tick steps below
   const double ystep = nice_step(hi - lo, 6);
   lo = std::floor(lo / ystep) * ystep, hi = std::ceil(hi / ystep) * ystep;
   const double xmax = std::max<double>(2, double(n));  // epochs 1..n
